@@ -1,0 +1,510 @@
+//! The price list: features, tiers, unit rules, and quoting. The default catalog of SPEC section 3 is embedded as
+//! JSON (`default_catalog.json`) and goes through the same validating loader as any custom catalog. A catalog's id
+//! is derived from its content, so two runtimes holding the same prices agree on the id.
+
+use crate::credits::Credits;
+use crate::error::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// The embedded default catalog (SPEC section 3).
+pub const DEFAULT_CATALOG_JSON: &str = include_str!("default_catalog.json");
+
+/// Largest catalog text accepted, in bytes.
+pub const MAX_CATALOG_BYTES: usize = 256 * 1024;
+/// Most features a catalog may list.
+pub const MAX_FEATURES: usize = 500;
+/// Largest unit count or price a catalog may state; keeps every quote far from the overflow limit.
+const MAX_CATALOG_NUMBER: u64 = 1_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    General,
+    Premium,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::General => "general",
+            Tier::Premium => "premium",
+        }
+    }
+    pub fn parse(text: &str) -> Result<Tier> {
+        match text {
+            "general" => Ok(Tier::General),
+            "premium" => Ok(Tier::Premium),
+            other => Err(Error::bad_request(format!(
+                "tier must be 'general' or 'premium', got '{}'",
+                other.chars().take(32).collect::<String>()
+            ))),
+        }
+    }
+}
+
+/// How a feature counts units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    /// A count of items; the request may give `units`, else this default applies.
+    Units { default_units: u64 },
+    /// Per started block of this many seconds; the request must give `seconds`.
+    PerSeconds { block_seconds: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    pub id: String,
+    pub agent: bool,
+    pub unit: String,
+    pub billing: Billing,
+    pub general: Credits,
+    pub premium: Option<Credits>,
+}
+
+impl Feature {
+    pub fn price(&self, tier: Tier) -> Option<Credits> {
+        match tier {
+            Tier::General => Some(self.general),
+            Tier::Premium => self.premium,
+        }
+    }
+}
+
+/// A validated usage request: what a caller wants to do and how much of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRequest {
+    pub feature: String,
+    pub units: Option<u64>,
+    pub tier: Option<Tier>,
+    pub seconds: Option<f64>,
+}
+
+/// Largest unit count a request may ask for.
+pub const MAX_UNITS: u64 = 1_000_000;
+/// Longest video a request may ask for, in seconds.
+pub const MAX_SECONDS: f64 = 86_400.0;
+
+impl UsageRequest {
+    pub fn feature(feature: &str) -> UsageRequest {
+        UsageRequest {
+            feature: feature.to_string(),
+            units: None,
+            tier: None,
+            seconds: None,
+        }
+    }
+    pub fn units(mut self, units: u64) -> Self {
+        self.units = Some(units);
+        self
+    }
+    pub fn tier(mut self, tier: Tier) -> Self {
+        self.tier = Some(tier);
+        self
+    }
+    pub fn seconds(mut self, seconds: f64) -> Self {
+        self.seconds = Some(seconds);
+        self
+    }
+
+    /// Builds a request from loosely typed caller values (as they arrive from JavaScript), checking each field.
+    pub fn from_raw(
+        feature: &str,
+        units: Option<f64>,
+        tier: Option<&str>,
+        seconds: Option<f64>,
+    ) -> Result<UsageRequest> {
+        if feature.is_empty() || feature.len() > 128 {
+            return Err(Error::bad_request(
+                "feature must be a non-empty feature id such as 'ai_background'",
+            ));
+        }
+        let units = match units {
+            None => None,
+            Some(u) => Some(positive_whole(u, "units", MAX_UNITS)?),
+        };
+        let tier = tier.map(Tier::parse).transpose()?;
+        if let Some(s) = seconds {
+            if !s.is_finite() || s <= 0.0 {
+                return Err(Error::bad_request(format!(
+                    "seconds must be a positive finite number, got {s}"
+                )));
+            }
+            if s > MAX_SECONDS {
+                return Err(Error::bad_request(format!(
+                    "seconds may be at most {MAX_SECONDS}, got {s}"
+                )));
+            }
+        }
+        Ok(UsageRequest {
+            feature: feature.to_string(),
+            units,
+            tier,
+            seconds,
+        })
+    }
+}
+
+/// A positive whole number from a JS number, at most `max`.
+pub fn positive_whole(value: f64, field: &str, max: u64) -> Result<u64> {
+    if !value.is_finite() || value.fract() != 0.0 || value < 1.0 {
+        return Err(Error::bad_request(format!(
+            "{field} must be a positive whole number, got {value}"
+        )));
+    }
+    if value > max as f64 {
+        return Err(Error::bad_request(format!(
+            "{field} may be at most {max}, got {value}"
+        )));
+    }
+    Ok(value as u64)
+}
+
+/// The price of a request under one catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quote {
+    pub feature: String,
+    pub agent: bool,
+    pub tier: Tier,
+    pub units: u64,
+    pub unit_credits: Credits,
+    pub credits: Credits,
+    pub catalog: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    id: String,
+    features: Vec<Feature>,
+    index: HashMap<String, usize>,
+}
+
+fn catalog_err(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::Catalog, message)
+}
+
+impl Catalog {
+    /// The embedded default price list.
+    pub fn default_catalog() -> Catalog {
+        // The embedded JSON is checked by a unit test; should it ever fail, an empty catalog would only ever
+        // answer E_UNKNOWN_FEATURE, never trap.
+        Catalog::from_json(DEFAULT_CATALOG_JSON).unwrap_or_else(|_| Catalog::build(Vec::new()))
+    }
+
+    pub fn from_json(text: &str) -> Result<Catalog> {
+        if text.len() > MAX_CATALOG_BYTES {
+            return Err(catalog_err(format!(
+                "catalog JSON is {} bytes; the limit is {MAX_CATALOG_BYTES}",
+                text.len()
+            )));
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| catalog_err(format!("catalog is not valid JSON: {e}")))?;
+        Catalog::from_value(&value)
+    }
+
+    pub fn from_value(value: &Value) -> Result<Catalog> {
+        let top = value
+            .as_object()
+            .ok_or_else(|| catalog_err("catalog must be a JSON object"))?;
+        only_keys(top, &["version", "features"], "catalog")?;
+        match top.get("version") {
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+            Some(other) => {
+                return Err(catalog_err(format!(
+                    "catalog version must be 1, got {other}"
+                )))
+            }
+            None => return Err(catalog_err("catalog is missing 'version' (must be 1)")),
+        }
+        let list = top
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or_else(|| catalog_err("catalog must have a 'features' array"))?;
+        if list.is_empty() || list.len() > MAX_FEATURES {
+            return Err(catalog_err(format!(
+                "catalog must list between 1 and {MAX_FEATURES} features, got {}",
+                list.len()
+            )));
+        }
+        let mut features: Vec<Feature> = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let feature = parse_feature(item, i)?;
+            if features.iter().any(|f| f.id == feature.id) {
+                return Err(catalog_err(format!(
+                    "feature '{}' is listed twice",
+                    feature.id
+                )));
+            }
+            features.push(feature);
+        }
+        Ok(Catalog::build(features))
+    }
+
+    fn build(features: Vec<Feature>) -> Catalog {
+        let index = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.clone(), i))
+            .collect();
+        let mut catalog = Catalog {
+            id: String::new(),
+            features,
+            index,
+        };
+        catalog.id = catalog.content_id();
+        catalog
+    }
+
+    /// `cat-` and 16 hex digits of a 64-bit FNV-1a hash over the features in id order: the same prices give the
+    /// same id whatever the order or formatting of the JSON they came from.
+    fn content_id(&self) -> String {
+        let mut sorted: Vec<&Feature> = self.features.iter().collect();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        let canonical: Vec<Value> = sorted.into_iter().map(feature_json).collect();
+        let text = Value::Array(canonical).to_string();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in text.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("cat-{hash:016x}")
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn features(&self) -> &[Feature] {
+        &self.features
+    }
+
+    pub fn feature(&self, id: &str) -> Result<&Feature> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.features.get(i))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownFeature,
+                    format!(
+                        "unknown feature '{}' in catalog {}",
+                        id.chars().take(64).collect::<String>(),
+                        self.id
+                    ),
+                )
+            })
+    }
+
+    /// The catalog as JSON, in the format `from_json` reads.
+    pub fn to_json_value(&self) -> Value {
+        let mut top = Map::new();
+        top.insert("version".into(), Value::from(1));
+        top.insert(
+            "features".into(),
+            Value::Array(self.features.iter().map(feature_json).collect()),
+        );
+        Value::Object(top)
+    }
+
+    /// Prices a request: units x unit price, video per started block of seconds.
+    pub fn quote(&self, req: &UsageRequest) -> Result<Quote> {
+        let feature = self.feature(&req.feature)?;
+        let tier = req.tier.unwrap_or(Tier::General);
+        let unit_credits = feature.price(tier).ok_or_else(|| {
+            Error::new(
+                ErrorCode::TierUnavailable,
+                format!(
+                    "feature '{}' has no {} tier; use 'general'",
+                    feature.id,
+                    tier.as_str()
+                ),
+            )
+        })?;
+        let units = match feature.billing {
+            Billing::Units { default_units } => {
+                if req.seconds.is_some() {
+                    return Err(Error::bad_request(format!(
+                        "feature '{}' is billed per {}, not per second: give units, not seconds",
+                        feature.id, feature.unit
+                    )));
+                }
+                req.units.unwrap_or(default_units)
+            }
+            Billing::PerSeconds { block_seconds } => {
+                if req.units.is_some() {
+                    return Err(Error::bad_request(format!(
+                        "feature '{}' is billed per started {block_seconds} seconds: give seconds, not units",
+                        feature.id
+                    )));
+                }
+                let seconds = req.seconds.ok_or_else(|| {
+                    Error::bad_request(format!(
+                        "feature '{}' is billed per started {block_seconds} seconds: seconds is required",
+                        feature.id
+                    ))
+                })?;
+                blocks(seconds, block_seconds)?
+            }
+        };
+        Ok(Quote {
+            feature: feature.id.clone(),
+            agent: feature.agent,
+            tier,
+            units,
+            unit_credits,
+            credits: unit_credits.times(units)?,
+            catalog: self.id.clone(),
+        })
+    }
+}
+
+/// Started blocks of `block` seconds in `seconds` (7 s in 5 s blocks -> 2).
+fn blocks(seconds: f64, block: u64) -> Result<u64> {
+    let n = (seconds / block as f64).ceil();
+    if !n.is_finite() || n < 1.0 || n > MAX_UNITS as f64 {
+        return Err(Error::bad_request(format!(
+            "seconds {seconds} gives an unsupported number of blocks"
+        )));
+    }
+    Ok(n as u64)
+}
+
+fn feature_json(f: &Feature) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::from(f.id.clone()));
+    m.insert("agent".into(), Value::from(f.agent));
+    m.insert("unit".into(), Value::from(f.unit.clone()));
+    match f.billing {
+        Billing::Units { default_units } => {
+            m.insert("defaultUnits".into(), Value::from(default_units))
+        }
+        Billing::PerSeconds { block_seconds } => {
+            m.insert("blockSeconds".into(), Value::from(block_seconds))
+        }
+    };
+    let mut prices = Map::new();
+    prices.insert("general".into(), Value::from(f.general.get()));
+    if let Some(p) = f.premium {
+        prices.insert("premium".into(), Value::from(p.get()));
+    }
+    m.insert("prices".into(), Value::Object(prices));
+    Value::Object(m)
+}
+
+fn only_keys(obj: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<()> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(catalog_err(format!(
+            "{what} has unknown field '{}' (allowed: {})",
+            k.chars().take(64).collect::<String>(),
+            allowed.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn positive(value: Option<&Value>, what: &str) -> Result<u64> {
+    let v = value.ok_or_else(|| catalog_err(format!("{what} is missing")))?;
+    match v.as_u64() {
+        Some(n) if (1..=MAX_CATALOG_NUMBER).contains(&n) => Ok(n),
+        _ => Err(catalog_err(format!(
+            "{what} must be a whole number from 1 to {MAX_CATALOG_NUMBER}, got {v}"
+        ))),
+    }
+}
+
+fn parse_feature(item: &Value, i: usize) -> Result<Feature> {
+    let obj = item
+        .as_object()
+        .ok_or_else(|| catalog_err(format!("features[{i}] must be an object")))?;
+    let id = obj
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        })
+        .ok_or_else(|| {
+            catalog_err(format!(
+                "features[{i}].id must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"
+            ))
+        })?
+        .to_string();
+    let at = format!("feature '{id}'");
+    only_keys(
+        obj,
+        &[
+            "id",
+            "agent",
+            "unit",
+            "defaultUnits",
+            "blockSeconds",
+            "prices",
+        ],
+        &at,
+    )?;
+    let agent = obj
+        .get("agent")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| catalog_err(format!("{at}: 'agent' must be true or false")))?;
+    let unit = obj
+        .get("unit")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && s.len() <= 64)
+        .ok_or_else(|| catalog_err(format!("{at}: 'unit' must be a short non-empty text")))?
+        .to_string();
+    let billing = match (obj.get("defaultUnits"), obj.get("blockSeconds")) {
+        (Some(_), Some(_)) => {
+            return Err(catalog_err(format!(
+                "{at}: give either 'defaultUnits' or 'blockSeconds', not both"
+            )))
+        }
+        (Some(v), None) => Billing::Units {
+            default_units: positive(Some(v), &format!("{at}: defaultUnits"))?,
+        },
+        (None, Some(v)) => Billing::PerSeconds {
+            block_seconds: positive(Some(v), &format!("{at}: blockSeconds"))?,
+        },
+        (None, None) => {
+            return Err(catalog_err(format!(
+                "{at}: needs 'defaultUnits' or 'blockSeconds'"
+            )));
+        }
+    };
+    let prices = obj
+        .get("prices")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            catalog_err(format!(
+                "{at}: 'prices' must be an object with a 'general' price"
+            ))
+        })?;
+    only_keys(prices, &["general", "premium"], &format!("{at}: prices"))?;
+    if !prices.contains_key("general") {
+        return Err(catalog_err(format!(
+            "{at}: prices is missing the 'general' tier"
+        )));
+    }
+    let general = Credits::new(positive(
+        prices.get("general"),
+        &format!("{at}: prices.general"),
+    )?)?;
+    let premium = match prices.get("premium") {
+        None => None,
+        Some(v) => Some(Credits::new(positive(
+            Some(v),
+            &format!("{at}: prices.premium"),
+        )?)?),
+    };
+    Ok(Feature {
+        id,
+        agent,
+        unit,
+        billing,
+        general,
+        premium,
+    })
+}

@@ -1,0 +1,48 @@
+//! credit-engine: the credit-pricing and consumption-order engine of an AI design product, one Rust core compiled
+//! natively for tests and to WebAssembly for the browser, the edge and the origin.
+//!
+//! Where things live:
+//! - [`catalog`]: prices, tiers, unit rules, quotes (SPEC section 3).
+//! - [`calendar`] and [`time`]: instants, ISO-8601, IANA zones, local days and months, DST rules.
+//! - [`lot`]: the six credit kinds and what each may pay for.
+//! - [`spend`]: **the consumption order** and how credits go back (SPEC sections 4 and 5).
+//! - [`state`]: scheduled events (expiry, distributions, lapse, hold expiry) applied lazily in time order.
+//! - [`wallet`]: every operation of the public API, idempotency, all-or-nothing mutations.
+//! - [`view`], [`journal`], [`ledger`]: balance, previews, projections and the usage ledger.
+//! - [`snapshot`]: the versioned lossless wallet format.
+//! - [`error`]: the stable error codes (SPEC section 7).
+//!
+//! The core knows nothing of JavaScript; the wasm-bindgen layer lives in `js` and is compiled for wasm32 only.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod calendar;
+pub mod catalog;
+pub mod credits;
+pub mod error;
+pub mod journal;
+pub mod ledger;
+pub mod lot;
+pub mod snapshot;
+pub mod spend;
+pub mod state;
+pub mod time;
+pub mod view;
+pub mod wallet;
+
+pub use catalog::{Catalog, Quote, Tier, UsageRequest};
+pub use credits::Credits;
+pub use error::{Error, ErrorCode, Result};
+pub use journal::ProjectionPoint;
+pub use ledger::{EntryType, LedgerEntry};
+pub use lot::Kind;
+pub use time::Instant;
+pub use view::{Balance, Preview};
+pub use wallet::{Charge, Hold, Refund, Wallet};

@@ -1,0 +1,278 @@
+//! `Instant`: a point in time as whole milliseconds since 1970-01-01T00:00:00Z, with strict ISO-8601 parsing and
+//! formatting identical to JavaScript's `Date.prototype.toISOString`. Also the proleptic-Gregorian civil-date maths
+//! that the calendar builds on. The engine never reads a clock: every instant comes from the caller.
+
+use crate::error::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Earliest supported instant: 0001-01-01T00:00:00.000Z.
+pub const MIN_MS: i64 = -62_135_596_800_000;
+/// Latest supported instant: 9999-12-31T23:59:59.999Z.
+pub const MAX_MS: i64 = 253_402_300_799_999;
+
+pub const MS_PER_SECOND: i64 = 1_000;
+pub const MS_PER_DAY: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Instant(i64);
+
+fn time_err(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::Time, message)
+}
+
+impl Instant {
+    /// From epoch milliseconds; outside years 0001..=9999 is `E_TIME`.
+    pub fn from_millis(ms: i64) -> Result<Instant> {
+        if !(MIN_MS..=MAX_MS).contains(&ms) {
+            return Err(time_err(format!(
+                "{ms} ms since the epoch is outside the supported years 0001 to 9999"
+            )));
+        }
+        Ok(Instant(ms))
+    }
+
+    /// From a JS number of epoch milliseconds: must be a finite whole number in range.
+    pub fn from_f64_millis(ms: f64) -> Result<Instant> {
+        if !ms.is_finite() || ms.fract() != 0.0 {
+            return Err(time_err(format!(
+                "a time as a number must be whole epoch milliseconds, got {ms}"
+            )));
+        }
+        if ms < MIN_MS as f64 || ms > MAX_MS as f64 {
+            return Err(time_err(format!(
+                "{ms} ms since the epoch is outside the supported years 0001 to 9999"
+            )));
+        }
+        Instant::from_millis(ms as i64)
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// `self + ms`, refusing to leave the supported range.
+    pub fn add_millis(self, ms: i64) -> Result<Instant> {
+        self.0
+            .checked_add(ms)
+            .ok_or_else(|| time_err("time arithmetic overflowed"))
+            .and_then(Instant::from_millis)
+    }
+
+    /// Parses ISO-8601 date-time text that carries `Z` or a UTC offset, e.g. `2026-01-31T10:00:00Z`,
+    /// `2026-01-31T10:00:00.250+01:00`. Seconds and fractions are optional; fractions beyond milliseconds are
+    /// truncated. Impossible dates (Feb 30), missing offsets and anything else are `E_TIME`.
+    pub fn parse(text: &str) -> Result<Instant> {
+        parse_iso(text).ok_or_else(|| {
+            let shown: String = text.chars().take(64).collect();
+            time_err(format!(
+                "'{shown}' is not an ISO-8601 date-time with a Z or a UTC offset (e.g. 2026-01-31T10:00:00Z)"
+            ))
+        })?
+    }
+
+    pub fn to_iso(self) -> String {
+        let days = self.0.div_euclid(MS_PER_DAY);
+        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        let h = ms_of_day / 3_600_000;
+        let mi = (ms_of_day / 60_000) % 60;
+        let s = (ms_of_day / 1_000) % 60;
+        let ms = ms_of_day % 1_000;
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_iso())
+    }
+}
+
+impl From<Instant> for String {
+    fn from(i: Instant) -> String {
+        i.to_iso()
+    }
+}
+
+impl TryFrom<String> for Instant {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Instant> {
+        Instant::parse(&s)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic-Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+pub fn is_leap_year(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+pub fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(y) => 29,
+        _ => 28,
+    }
+}
+
+/// A cursor over ASCII bytes; `None` anywhere means "not the format".
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+    fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn digits(&mut self, n: usize) -> Option<u32> {
+        let mut v: u32 = 0;
+        for _ in 0..n {
+            let c = self.peek()?;
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(c - b'0');
+            self.pos += 1;
+        }
+        Some(v)
+    }
+}
+
+fn parse_iso(text: &str) -> Option<Result<Instant>> {
+    if text.len() > 64 {
+        return None;
+    }
+    let mut c = Cursor {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let year = c.digits(4)?;
+    if !c.eat(b'-') {
+        return None;
+    }
+    let month = c.digits(2)?;
+    if !c.eat(b'-') {
+        return None;
+    }
+    let day = c.digits(2)?;
+    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+        return None;
+    }
+    let hour = c.digits(2)?;
+    if !c.eat(b':') {
+        return None;
+    }
+    let minute = c.digits(2)?;
+    let mut second = 0;
+    let mut millis = 0;
+    if c.eat(b':') {
+        second = c.digits(2)?;
+        if c.eat(b'.') || c.eat(b',') {
+            let start = c.pos;
+            let mut scale = 100;
+            while let Some(d) = c.peek().filter(u8::is_ascii_digit) {
+                millis += u32::from(d - b'0') * scale;
+                scale /= 10;
+                c.pos += 1;
+            }
+            let n = c.pos - start;
+            if n == 0 || n > 9 {
+                return None;
+            }
+        }
+    }
+    let offset_minutes: i64 = if c.eat(b'Z') || c.eat(b'z') {
+        0
+    } else {
+        let sign = if c.eat(b'+') {
+            1
+        } else if c.eat(b'-') {
+            -1
+        } else {
+            return None;
+        };
+        let oh = c.digits(2)?;
+        let colon = c.eat(b':');
+        let om = if colon || c.peek().is_some() {
+            c.digits(2)?
+        } else {
+            0
+        };
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        sign * i64::from(oh * 60 + om)
+    };
+    if c.pos != c.bytes.len() {
+        return None;
+    }
+    if year == 0 || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    if day == 0 || day > days_in_month(i64::from(year), month) {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    let local_ms = days * MS_PER_DAY
+        + i64::from(hour) * 3_600_000
+        + i64::from(minute) * 60_000
+        + i64::from(second) * 1_000
+        + i64::from(millis);
+    Some(Instant::from_millis(local_ms - offset_minutes * 60_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for z in [-719_468 * 2, -1, 0, 1, 19_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+    }
+
+    #[test]
+    fn formats_like_javascript() {
+        assert_eq!(Instant(0).to_iso(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(Instant(MAX_MS).to_iso(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(Instant(MIN_MS).to_iso(), "0001-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,855 @@
+//! The wallet: one account's credits, membership, holds, idempotency records and ledger, with every operation of
+//! SPEC sections 2 to 5. Each mutation works on a copy of the state and commits only on success, so a failed call
+//! changes nothing. Reads never change the wallet: they look at a copy advanced to the asked instant.
+
+use crate::calendar::TimeZone;
+use crate::catalog::{Catalog, Quote, Tier, UsageRequest};
+use crate::credits::Credits;
+use crate::error::{Error, ErrorCode, Result};
+use crate::journal::{signed, Fact, Journal, ProjectionPoint};
+use crate::ledger::{EntryType, LedgerEntry};
+use crate::lot::Kind;
+use crate::spend::{plan, take_from_end, Draw};
+use crate::state::{Membership, OpenHold, State};
+use crate::time::Instant;
+use crate::view::{self, Balance, Preview, Totals};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Longest hold, in milliseconds (30 days).
+pub const MAX_HOLD_MS: u64 = 30 * 24 * 3_600_000;
+/// Most points one projection may return.
+pub const MAX_PROJECTION_POINTS: usize = 10_000;
+/// Longest caller id, in bytes.
+pub const MAX_ID_BYTES: usize = 128;
+
+/// A completed charge (or a captured hold, which is a charge with the hold's id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Charge {
+    pub id: String,
+    pub credits: Credits,
+    pub units: u64,
+    pub draws: Vec<Draw>,
+    pub at: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Refund {
+    pub charge_id: String,
+    pub credits: Credits,
+    pub units: u64,
+    pub draws: Vec<Draw>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Hold {
+    pub id: String,
+    pub credits: Credits,
+    pub units: u64,
+    pub draws: Vec<Draw>,
+    pub expires_at: Instant,
+}
+
+/// The request part of an idempotency payload: the request after defaults, its instant and the catalog id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestPayload {
+    pub feature: String,
+    pub tier: Tier,
+    pub units: u64,
+    pub seconds: Option<f64>,
+    pub at: Instant,
+    pub catalog: String,
+}
+
+impl RequestPayload {
+    fn new(req: &UsageRequest, quote: &Quote, at: Instant) -> RequestPayload {
+        RequestPayload {
+            feature: quote.feature.clone(),
+            tier: quote.tier,
+            units: quote.units,
+            seconds: req.seconds,
+            at,
+            catalog: quote.catalog.clone(),
+        }
+    }
+}
+
+/// What a charge still owes back: the draws not yet refunded, in draw order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChargeState {
+    pub result: Charge,
+    pub feature: String,
+    pub unit_credits: Credits,
+    pub refunded_units: u64,
+    pub remaining: Vec<(usize, Credits)>,
+}
+
+/// What a caller id was used for (one namespace per wallet), and what a replay returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Record {
+    #[serde(rename_all = "camelCase")]
+    Purchase { credits: Credits, at: Instant },
+    #[serde(rename_all = "camelCase")]
+    Promotion {
+        credits: Credits,
+        at: Instant,
+        expires_at: Instant,
+    },
+    #[serde(rename_all = "camelCase")]
+    Charge {
+        request: RequestPayload,
+        charge: ChargeState,
+    },
+    #[serde(rename_all = "camelCase")]
+    Hold {
+        request: RequestPayload,
+        ttl_ms: u64,
+        result: Hold,
+        unit_credits: Credits,
+        captured: Option<ChargeState>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Refund {
+        charge_id: String,
+        units: u64,
+        at: Instant,
+        result: Refund,
+    },
+}
+
+impl Record {
+    fn op(&self) -> &'static str {
+        match self {
+            Record::Purchase { .. } => "a purchase",
+            Record::Promotion { .. } => "a promotion",
+            Record::Charge { .. } => "a charge",
+            Record::Hold { .. } => "a hold",
+            Record::Refund { .. } => "a refund",
+        }
+    }
+}
+
+fn conflict(id: &str, record: &Record) -> Error {
+    Error::new(
+        ErrorCode::IdempotencyConflict,
+        format!(
+            "id '{id}' was already used for {} with a different payload; use a new id for a new operation",
+            record.op()
+        ),
+    )
+}
+
+/// Caller ids: 1 to 128 bytes, no control characters.
+pub fn check_id(id: &str, field: &str) -> Result<()> {
+    if id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
+        return Err(Error::bad_request(format!(
+            "{field} must be 1 to {MAX_ID_BYTES} bytes of text without control characters"
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wallet {
+    pub(crate) tz: TimeZone,
+    pub(crate) state: State,
+    pub(crate) records: BTreeMap<String, Record>,
+    pub(crate) ledger: Vec<LedgerEntry>,
+}
+
+impl Wallet {
+    /// A new empty wallet for an account in the IANA zone `time_zone` (`E_TIME_ZONE` if unknown).
+    pub fn create(time_zone: &str) -> Result<Wallet> {
+        Ok(Wallet {
+            tz: TimeZone::new(time_zone)?,
+            state: State::new(),
+            records: BTreeMap::new(),
+            ledger: Vec::new(),
+        })
+    }
+
+    pub fn time_zone(&self) -> &str {
+        self.tz.name()
+    }
+
+    /// The wallet clock: the instant of the latest mutation, if any.
+    pub fn clock(&self) -> Option<Instant> {
+        self.state.clock
+    }
+
+    pub fn ledger(&self) -> &[LedgerEntry] {
+        &self.ledger
+    }
+
+    pub fn membership(&self) -> &Membership {
+        &self.state.membership
+    }
+
+    // ----- the transaction frame -----
+
+    fn check_clock(&self, at: Instant) -> Result<()> {
+        match self.state.clock {
+            Some(clock) if at < clock => Err(Error::new(
+                ErrorCode::ClockRegression,
+                format!("{at} is before the wallet's latest event at {clock}; mutations must not go back in time"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Copies the state, applies every event due up to `at`, runs `f`, and commits only if all succeeded.
+    fn mutate<T>(
+        &mut self,
+        at: Instant,
+        f: impl FnOnce(&mut State, &TimeZone, &mut Journal) -> Result<T>,
+    ) -> Result<T> {
+        self.check_clock(at)?;
+        let mut state = self.state.clone();
+        let next_seq = self.ledger.last().map_or(1, |e| e.seq + 1);
+        let mut journal = Journal::recording(next_seq);
+        state.advance(&self.tz, at, &mut journal, &mut |_, _, _| Ok(()))?;
+        let out = f(&mut state, &self.tz, &mut journal)?;
+        state.clock = Some(at);
+        self.state = state;
+        self.ledger.append(&mut journal.entries);
+        Ok(out)
+    }
+
+    /// The state as of `at` for a read: as of the clock if `at` is earlier; a copy only if events are due.
+    fn read_state(&self, at: Instant) -> Result<(std::borrow::Cow<'_, State>, Instant)> {
+        let at = match self.state.clock {
+            Some(clock) if at < clock => clock,
+            _ => at,
+        };
+        if !self.state.has_due(at) {
+            return Ok((std::borrow::Cow::Borrowed(&self.state), at));
+        }
+        let mut copy = self.state.clone();
+        copy.advance(&self.tz, at, &mut Journal::silent(), &mut |_, _, _| Ok(()))?;
+        Ok((std::borrow::Cow::Owned(copy), at))
+    }
+
+    fn check_new_id(&self, id: &str) -> Result<()> {
+        if self.state.has_lot_id(id) {
+            return Err(Error::new(
+                ErrorCode::IdempotencyConflict,
+                format!("id '{id}' is already the id of a lot in this wallet; use another id"),
+            ));
+        }
+        Ok(())
+    }
+
+    // ----- membership -----
+
+    /// Starts a trial membership until `until` and grants its credits at once (expiring at `until`).
+    pub fn start_trial(&mut self, at: Instant, until: Instant, credits: Credits) -> Result<()> {
+        positive(credits, "credits")?;
+        if until <= at {
+            return Err(Error::bad_request(format!(
+                "trial end {until} must be after its start {at}"
+            )));
+        }
+        self.mutate(at, |s, _, j| {
+            if s.had_trial || s.had_membership {
+                return Err(Error::bad_request(
+                    "a trial is only for accounts that never had a trial or a membership",
+                ));
+            }
+            s.had_trial = true;
+            s.membership = Membership::Trial { until };
+            s.grant(j, Kind::Trial, None, credits, at, Some(until))
+        })
+    }
+
+    /// Starts, renews or reactivates a membership (SPEC section 2). A start (also converting a trial, or
+    /// reactivating a lapsed membership) distributes the first month at `at` and thaws frozen lots; a renewal of an
+    /// active membership replaces `until` and the monthly amounts without distributing.
+    pub fn activate_membership(
+        &mut self,
+        at: Instant,
+        until: Instant,
+        monthly_credits: Credits,
+        monthly_agent_credits: Credits,
+    ) -> Result<()> {
+        if until <= at {
+            return Err(Error::bad_request(format!(
+                "membership end {until} must be after {at}"
+            )));
+        }
+        self.mutate(at, |s, tz, j| {
+            if let Membership::Active {
+                anchor, next_index, ..
+            } = s.membership.clone()
+            {
+                let next = tz.add_months(anchor, next_index)?;
+                s.membership = Membership::Active {
+                    anchor,
+                    until,
+                    monthly_credits,
+                    monthly_agent_credits,
+                    next_index,
+                    next_at: (next < until).then_some(next),
+                };
+                return Ok(());
+            }
+            s.had_membership = true;
+            s.membership = Membership::Active {
+                anchor: at,
+                until,
+                monthly_credits,
+                monthly_agent_credits,
+                next_index: 0,
+                next_at: Some(at),
+            };
+            s.unfreeze_all(j, at)?;
+            s.distribute(tz, j, at)
+        })
+    }
+
+    // ----- grants -----
+
+    /// Grants today's daily-login agent credits (valid until the next local midnight). Returns false, granting
+    /// nothing but still moving the clock, when today's were already granted.
+    pub fn daily_login(&mut self, at: Instant, credits: Credits) -> Result<bool> {
+        positive(credits, "credits")?;
+        self.mutate(at, |s, tz, j| {
+            let day = tz.to_local(at)?.day_number();
+            if s.last_daily_day == Some(day) {
+                return Ok(false);
+            }
+            let expires = tz.start_of_next_day(at)?;
+            s.grant(j, Kind::DailyLogin, None, credits, at, Some(expires))?;
+            s.last_daily_day = Some(day);
+            Ok(true)
+        })
+    }
+
+    /// Grants promotion agent credits under the caller's id (which becomes the lot id), valid until `expires_at`.
+    pub fn grant_promotion(
+        &mut self,
+        id: &str,
+        at: Instant,
+        credits: Credits,
+        expires_at: Instant,
+    ) -> Result<()> {
+        check_id(id, "id")?;
+        positive(credits, "credits")?;
+        let record = Record::Promotion {
+            credits,
+            at,
+            expires_at,
+        };
+        if let Some(first) = self.records.get(id) {
+            return if *first == record {
+                Ok(())
+            } else {
+                Err(conflict(id, first))
+            };
+        }
+        if expires_at <= at {
+            return Err(Error::bad_request(format!(
+                "promotion expiry {expires_at} must be after {at}"
+            )));
+        }
+        self.check_new_id(id)?;
+        self.mutate(at, |s, _, j| {
+            s.grant(j, Kind::Promotion, Some(id), credits, at, Some(expires_at))
+        })?;
+        self.records.insert(id.to_string(), record);
+        Ok(())
+    }
+
+    /// Credits bought by a member (a trial counts), valid for two calendar years. `E_MEMBERS_ONLY` otherwise.
+    pub fn purchase(&mut self, id: &str, at: Instant, credits: Credits) -> Result<()> {
+        check_id(id, "id")?;
+        positive(credits, "credits")?;
+        let record = Record::Purchase { credits, at };
+        if let Some(first) = self.records.get(id) {
+            return if *first == record {
+                Ok(())
+            } else {
+                Err(conflict(id, first))
+            };
+        }
+        self.check_new_id(id)?;
+        self.mutate(at, |s, tz, j| {
+            if !s.membership.is_member() {
+                return Err(Error::new(
+                    ErrorCode::MembersOnly,
+                    "buying credits needs an active membership or trial; activate a membership first",
+                ));
+            }
+            let expires = tz.add_months(at, 24)?;
+            s.grant(j, Kind::Purchased, Some(id), credits, at, Some(expires))
+        })?;
+        self.records.insert(id.to_string(), record);
+        Ok(())
+    }
+
+    // ----- reading -----
+
+    /// The balance as of `at` (as of the wallet clock if `at` is earlier).
+    pub fn balance(&self, at: Instant) -> Result<Balance> {
+        let (state, at) = self.read_state(at)?;
+        view::balance(&state, at)
+    }
+
+    /// What a request would cost and draw as of `at`; insufficiency is reported, not raised.
+    pub fn preview(&self, req: &UsageRequest, at: Instant, catalog: &Catalog) -> Result<Preview> {
+        let quote = catalog.quote(req)?;
+        let (state, _) = self.read_state(at)?;
+        let plan = plan(&state.lots, quote.agent, quote.credits)?;
+        let (agent, regular, _) = view::totals(&state)?;
+        let mut after = Totals {
+            total: agent.plus(regular)?.get(),
+            agent: agent.get(),
+            regular: regular.get(),
+        };
+        if plan.sufficient() {
+            for &(i, credits) in &plan.takes {
+                let agent_lot = state.lots.get(i).is_some_and(|l| l.kind.agent_only());
+                let slot = if agent_lot {
+                    &mut after.agent
+                } else {
+                    &mut after.regular
+                };
+                *slot = Credits::new(*slot)?.minus(credits)?.get();
+            }
+            after.total = Credits::new(after.total)?.minus(quote.credits)?.get();
+        }
+        Ok(Preview {
+            credits: quote.credits.get(),
+            sufficient: plan.sufficient(),
+            shortfall: plan.shortfall.get(),
+            draws: plan.draws(&state.lots),
+            balance_after: after,
+            quote,
+        })
+    }
+
+    /// The balance at `from` and after every scheduled change in (`from`, `to`].
+    pub fn project(&self, from: Instant, to: Instant) -> Result<Vec<ProjectionPoint>> {
+        if to < from {
+            return Err(Error::bad_request(format!(
+                "projection end {to} is before its start {from}"
+            )));
+        }
+        let (state, from) = self.read_state(from)?;
+        let mut state = state.into_owned();
+        let point = |s: &State, at: Instant, event: String| -> Result<ProjectionPoint> {
+            let (agent, regular, frozen) = view::totals(s)?;
+            Ok(ProjectionPoint {
+                at,
+                total: agent.plus(regular)?.get(),
+                agent: agent.get(),
+                regular: regular.get(),
+                frozen: frozen.get(),
+                event,
+            })
+        };
+        let mut points = vec![point(&state, from, "start".to_string())?];
+        if to > from {
+            state.advance(&self.tz, to, &mut Journal::silent(), &mut |s, at, j| {
+                if j.labels.is_empty() {
+                    return Ok(());
+                }
+                if points.len() >= MAX_PROJECTION_POINTS {
+                    return Err(Error::bad_request(format!(
+                        "the projection has more than {MAX_PROJECTION_POINTS} points; ask for a shorter range"
+                    )));
+                }
+                points.push(point(s, at, j.labels.join(","))?);
+                Ok(())
+            })?;
+        }
+        Ok(points)
+    }
+
+    // ----- spending -----
+
+    fn replay_charge(&self, id: &str, payload: &RequestPayload) -> Result<Option<Charge>> {
+        match self.records.get(id) {
+            None => Ok(None),
+            Some(Record::Charge { request, charge }) if request == payload => {
+                Ok(Some(charge.result.clone()))
+            }
+            Some(other) => Err(conflict(id, other)),
+        }
+    }
+
+    /// Charges a request all-or-nothing in consumption order (`E_INSUFFICIENT` with the shortfall otherwise).
+    pub fn charge(
+        &mut self,
+        req: &UsageRequest,
+        at: Instant,
+        id: &str,
+        catalog: &Catalog,
+    ) -> Result<Charge> {
+        check_id(id, "id")?;
+        let quote = catalog.quote(req)?;
+        let payload = RequestPayload::new(req, &quote, at);
+        if let Some(first) = self.replay_charge(id, &payload)? {
+            return Ok(first);
+        }
+        let charge = self.mutate(at, |s, _, j| {
+            let takes = spend(s, &quote)?;
+            s.take(&takes)?;
+            j.write(
+                Fact {
+                    at,
+                    entry_type: EntryType::Charge,
+                    kind: None,
+                    lot_id: None,
+                    credits: signed(quote.credits, true),
+                    reference: Some(id),
+                    feature: Some(&quote.feature),
+                },
+                s.usable,
+            );
+            let result = Charge {
+                id: id.to_string(),
+                credits: quote.credits,
+                units: quote.units,
+                draws: draws_of(s, &takes),
+                at,
+            };
+            Ok(ChargeState {
+                result,
+                feature: quote.feature.clone(),
+                unit_credits: quote.unit_credits,
+                refunded_units: 0,
+                remaining: takes,
+            })
+        })?;
+        let result = charge.result.clone();
+        self.records.insert(
+            id.to_string(),
+            Record::Charge {
+                request: payload,
+                charge,
+            },
+        );
+        Ok(result)
+    }
+
+    /// Refunds undelivered units of a charge to the lots they came from, last-drawn first.
+    pub fn refund(
+        &mut self,
+        charge_id: &str,
+        units: u64,
+        at: Instant,
+        id: Option<&str>,
+    ) -> Result<Refund> {
+        if let Some(id) = id {
+            check_id(id, "id")?;
+            match self.records.get(id) {
+                Some(Record::Refund {
+                    charge_id: c,
+                    units: u,
+                    at: a,
+                    result,
+                }) if c == charge_id && *u == units && *a == at => {
+                    return Ok(result.clone());
+                }
+                Some(other) => return Err(conflict(id, other)),
+                None => {}
+            }
+        }
+        if units == 0 {
+            return Err(Error::bad_request(
+                "units to refund must be a positive whole number",
+            ));
+        }
+        let mut charge = match self.records.get(charge_id) {
+            Some(Record::Charge { charge, .. })
+            | Some(Record::Hold {
+                captured: Some(charge),
+                ..
+            }) => charge.clone(),
+            _ => {
+                return Err(Error::not_found(format!(
+                    "there is no charge with id '{charge_id}' to refund"
+                )))
+            }
+        };
+        let left = charge.result.units.saturating_sub(charge.refunded_units);
+        if units > left {
+            return Err(Error::new(
+                ErrorCode::RefundExceeds,
+                format!(
+                    "charge '{charge_id}' has {left} of {} units left to refund; {units} asked",
+                    charge.result.units
+                ),
+            ));
+        }
+        let credits = charge.unit_credits.times(units)?;
+        let refund = self.mutate(at, |s, _, j| {
+            let returns = take_from_end(&mut charge.remaining, credits)?;
+            let again = s.give_back(&returns)?;
+            j.write(
+                Fact {
+                    at,
+                    entry_type: EntryType::Refund,
+                    kind: None,
+                    lot_id: None,
+                    credits: signed(credits, false),
+                    reference: Some(charge_id),
+                    feature: Some(&charge.feature),
+                },
+                s.usable,
+            );
+            s.write_expired_again(j, at, &again);
+            Ok(Refund {
+                charge_id: charge_id.to_string(),
+                credits,
+                units,
+                draws: draws_of(s, &returns),
+            })
+        })?;
+        charge.refunded_units += units;
+        match self.records.get_mut(charge_id) {
+            Some(Record::Charge { charge: c, .. })
+            | Some(Record::Hold {
+                captured: Some(c), ..
+            }) => *c = charge,
+            _ => {}
+        }
+        if let Some(id) = id {
+            self.records.insert(
+                id.to_string(),
+                Record::Refund {
+                    charge_id: charge_id.to_string(),
+                    units,
+                    at,
+                    result: refund.clone(),
+                },
+            );
+        }
+        Ok(refund)
+    }
+
+    /// Reserves the credits of a request until `at + ttl_ms`; they stop counting as usable.
+    pub fn hold(
+        &mut self,
+        req: &UsageRequest,
+        at: Instant,
+        id: &str,
+        ttl_ms: u64,
+        catalog: &Catalog,
+    ) -> Result<Hold> {
+        check_id(id, "id")?;
+        if ttl_ms == 0 || ttl_ms > MAX_HOLD_MS {
+            return Err(Error::bad_request(format!(
+                "ttlSeconds must be more than 0 and at most {} (30 days)",
+                MAX_HOLD_MS / 1000
+            )));
+        }
+        let quote = catalog.quote(req)?;
+        let payload = RequestPayload::new(req, &quote, at);
+        match self.records.get(id) {
+            Some(Record::Hold {
+                request,
+                ttl_ms: t,
+                result,
+                ..
+            }) if *request == payload && *t == ttl_ms => {
+                return Ok(result.clone());
+            }
+            Some(other) => return Err(conflict(id, other)),
+            None => {}
+        }
+        let expires_at = at.add_millis(i64::try_from(ttl_ms).unwrap_or(i64::MAX))?;
+        let hold = self.mutate(at, |s, _, j| {
+            let takes = spend(s, &quote)?;
+            s.take(&takes)?;
+            j.write(
+                Fact {
+                    at,
+                    entry_type: EntryType::Hold,
+                    kind: None,
+                    lot_id: None,
+                    credits: signed(quote.credits, true),
+                    reference: Some(id),
+                    feature: Some(&quote.feature),
+                },
+                s.usable,
+            );
+            let hold = Hold {
+                id: id.to_string(),
+                credits: quote.credits,
+                units: quote.units,
+                draws: draws_of(s, &takes),
+                expires_at,
+            };
+            s.holds.push(OpenHold {
+                id: id.to_string(),
+                feature: quote.feature.clone(),
+                expires_at,
+                takes,
+            });
+            Ok(hold)
+        })?;
+        self.records.insert(
+            id.to_string(),
+            Record::Hold {
+                request: payload,
+                ttl_ms,
+                result: hold.clone(),
+                unit_credits: quote.unit_credits,
+                captured: None,
+            },
+        );
+        Ok(hold)
+    }
+
+    /// Turns `units` delivered units of an open hold into a charge with the hold's id; releases the rest.
+    pub fn capture(&mut self, hold_id: &str, units: u64, at: Instant) -> Result<Charge> {
+        let (held_units, unit_credits) = match self.records.get(hold_id) {
+            Some(Record::Hold {
+                result,
+                unit_credits,
+                ..
+            }) => (result.units, *unit_credits),
+            _ => {
+                return Err(Error::not_found(format!(
+                    "there is no hold with id '{hold_id}'"
+                )))
+            }
+        };
+        if units == 0 || units > held_units {
+            return Err(Error::bad_request(format!(
+                "capture between 1 and {held_units} units of hold '{hold_id}'; {units} asked"
+            )));
+        }
+        let kept = unit_credits.times(units)?;
+        let charge = self.mutate(at, |s, _, j| {
+            let pos = s
+                .holds
+                .iter()
+                .position(|h| h.id == hold_id)
+                .ok_or_else(|| {
+                    Error::not_found(format!(
+                        "hold '{hold_id}' is not open (captured, released or expired)"
+                    ))
+                })?;
+            let hold = s.holds.remove(pos);
+            let mut takes = hold.takes;
+            let total = takes
+                .iter()
+                .try_fold(Credits::ZERO, |acc, t| acc.plus(t.1))?;
+            let returns = take_from_end(&mut takes, total.minus(kept)?)?;
+            let again = s.give_back(&returns)?;
+            let released = total.minus(kept)?;
+            j.write(
+                Fact {
+                    at,
+                    entry_type: EntryType::Capture,
+                    kind: None,
+                    lot_id: None,
+                    credits: 0,
+                    reference: Some(hold_id),
+                    feature: Some(&hold.feature),
+                },
+                s.usable,
+            );
+            if !released.is_zero() {
+                j.write(
+                    Fact {
+                        at,
+                        entry_type: EntryType::Release,
+                        kind: None,
+                        lot_id: None,
+                        credits: signed(released, false),
+                        reference: Some(hold_id),
+                        feature: Some(&hold.feature),
+                    },
+                    s.usable,
+                );
+            }
+            s.write_expired_again(j, at, &again);
+            let result = Charge {
+                id: hold_id.to_string(),
+                credits: kept,
+                units,
+                draws: draws_of(s, &takes),
+                at,
+            };
+            Ok(ChargeState {
+                result,
+                feature: hold.feature,
+                unit_credits,
+                refunded_units: 0,
+                remaining: takes,
+            })
+        })?;
+        let result = charge.result.clone();
+        if let Some(Record::Hold { captured, .. }) = self.records.get_mut(hold_id) {
+            *captured = Some(charge);
+        }
+        Ok(result)
+    }
+
+    /// Returns every credit of an open hold.
+    pub fn release(&mut self, hold_id: &str, at: Instant) -> Result<()> {
+        if !matches!(self.records.get(hold_id), Some(Record::Hold { .. })) {
+            return Err(Error::not_found(format!(
+                "there is no hold with id '{hold_id}'"
+            )));
+        }
+        self.mutate(at, |s, _, j| {
+            if !s.holds.iter().any(|h| h.id == hold_id) {
+                return Err(Error::not_found(format!(
+                    "hold '{hold_id}' is not open (captured, released or expired)"
+                )));
+            }
+            s.release_hold(j, hold_id, at).map(|_| ())
+        })
+    }
+}
+
+fn positive(credits: Credits, field: &str) -> Result<()> {
+    if credits.is_zero() {
+        return Err(Error::bad_request(format!(
+            "{field} must be a positive whole number of credits"
+        )));
+    }
+    Ok(())
+}
+
+/// The draws for a quote, or `E_INSUFFICIENT` with the shortfall.
+fn spend(s: &State, quote: &Quote) -> Result<Vec<(usize, Credits)>> {
+    let p = plan(&s.lots, quote.agent, quote.credits)?;
+    if !p.sufficient() {
+        let what = if quote.agent {
+            "agent and regular"
+        } else {
+            "regular (agent credits cannot pay for it)"
+        };
+        return Err(Error::insufficient(
+            quote.credits.get(),
+            p.available.get(),
+            p.shortfall.get(),
+            &format!("{} ({what} credits)", quote.feature),
+        ));
+    }
+    Ok(p.takes)
+}
+
+fn draws_of(s: &State, takes: &[(usize, Credits)]) -> Vec<Draw> {
+    takes
+        .iter()
+        .filter_map(|&(i, credits)| {
+            s.lots.get(i).map(|l| Draw {
+                lot_id: l.id.clone(),
+                kind: l.kind,
+                credits,
+            })
+        })
+        .collect()
+}
