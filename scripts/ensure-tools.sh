@@ -17,6 +17,16 @@ ensure_wasm() {
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
+  # The size-optimized package build uses the machine's nightly (if there is one) with rust-src.
+  if cargo +nightly --version >/dev/null 2>&1; then
+    if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+      log "adding rust-src and the wasm32 target to nightly (size-optimized std)"
+      rustup component add rust-src --toolchain nightly || log "could not add rust-src: the stable build will be used"
+    fi
+    if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+      rustup target add wasm32-unknown-unknown --toolchain nightly || true
+    fi
+  fi
   local have=""
   if command -v wasm-bindgen >/dev/null; then have="$(wasm-bindgen --version | awk '{print $2}')"; fi
   if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then

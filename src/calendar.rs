@@ -88,7 +88,7 @@ impl TimeZone {
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
-        let shown: String = name.chars().take(64).collect();
+        let shown = crate::error::clip(name, 64);
         if !plausible {
             return Err(Error::new(
                 ErrorCode::TimeZone,

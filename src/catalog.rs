@@ -3,10 +3,8 @@
 //! is derived from its content, so two runtimes holding the same prices agree on the id.
 
 use crate::credits::Credits;
-use crate::error::{Error, ErrorCode, Result};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::collections::HashMap;
+use crate::error::{num_text, Error, ErrorCode, Result};
+use crate::json::{int_text, Fields, Json, Obj, ToJson};
 
 /// The embedded default catalog (SPEC section 3).
 pub const DEFAULT_CATALOG_JSON: &str = include_str!("default_catalog.json");
@@ -18,8 +16,7 @@ pub const MAX_FEATURES: usize = 500;
 /// Largest unit count or price a catalog may state; keeps every quote far from the overflow limit.
 const MAX_CATALOG_NUMBER: u64 = 1_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
     General,
     Premium,
@@ -38,7 +35,7 @@ impl Tier {
             "premium" => Ok(Tier::Premium),
             other => Err(Error::bad_request(format!(
                 "tier must be 'general' or 'premium', got '{}'",
-                other.chars().take(32).collect::<String>()
+                crate::error::clip(other, 32)
             ))),
         }
     }
@@ -128,12 +125,14 @@ impl UsageRequest {
         if let Some(s) = seconds {
             if !s.is_finite() || s <= 0.0 {
                 return Err(Error::bad_request(format!(
-                    "seconds must be a positive finite number, got {s}"
+                    "seconds must be a positive finite number, got {}",
+                    num_text(s)
                 )));
             }
             if s > MAX_SECONDS {
                 return Err(Error::bad_request(format!(
-                    "seconds may be at most {MAX_SECONDS}, got {s}"
+                    "seconds may be at most 86400, got {}",
+                    num_text(s)
                 )));
             }
         }
@@ -150,20 +149,22 @@ impl UsageRequest {
 pub fn positive_whole(value: f64, field: &str, max: u64) -> Result<u64> {
     if !value.is_finite() || value.fract() != 0.0 || value < 1.0 {
         return Err(Error::bad_request(format!(
-            "{field} must be a positive whole number, got {value}"
+            "{field} must be a positive whole number, got {}",
+            num_text(value)
         )));
     }
     if value > max as f64 {
         return Err(Error::bad_request(format!(
-            "{field} may be at most {max}, got {value}"
+            "{field} may be at most {}, got {}",
+            int_text(max as i64),
+            num_text(value)
         )));
     }
     Ok(value as u64)
 }
 
 /// The price of a request under one catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quote {
     pub feature: String,
     pub agent: bool,
@@ -178,7 +179,6 @@ pub struct Quote {
 pub struct Catalog {
     id: String,
     features: Vec<Feature>,
-    index: HashMap<String, usize>,
 }
 
 fn catalog_err(message: impl Into<String>) -> Error {
@@ -200,29 +200,20 @@ impl Catalog {
                 text.len()
             )));
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| catalog_err(format!("catalog is not valid JSON: {e}")))?;
-        Catalog::from_value(&value)
+        Catalog::from_value(&Json::parse(text, ErrorCode::Catalog)?)
     }
 
-    pub fn from_value(value: &Value) -> Result<Catalog> {
-        let top = value
-            .as_object()
-            .ok_or_else(|| catalog_err("catalog must be a JSON object"))?;
-        only_keys(top, &["version", "features"], "catalog")?;
-        match top.get("version") {
-            Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
-            Some(other) => {
-                return Err(catalog_err(format!(
-                    "catalog version must be 1, got {other}"
-                )))
-            }
-            None => return Err(catalog_err("catalog is missing 'version' (must be 1)")),
+    pub fn from_value(value: &Json) -> Result<Catalog> {
+        let top = Fields::of(
+            value,
+            "catalog",
+            &["version", "features"],
+            ErrorCode::Catalog,
+        )?;
+        if top.req("version")?.as_u64() != Some(1) {
+            return Err(catalog_err("catalog version must be 1"));
         }
-        let list = top
-            .get("features")
-            .and_then(Value::as_array)
-            .ok_or_else(|| catalog_err("catalog must have a 'features' array"))?;
+        let list = top.arr("features")?;
         if list.is_empty() || list.len() > MAX_FEATURES {
             return Err(catalog_err(format!(
                 "catalog must list between 1 and {MAX_FEATURES} features, got {}",
@@ -244,15 +235,9 @@ impl Catalog {
     }
 
     fn build(features: Vec<Feature>) -> Catalog {
-        let index = features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.clone(), i))
-            .collect();
         let mut catalog = Catalog {
             id: String::new(),
             features,
-            index,
         };
         catalog.id = catalog.content_id();
         catalog
@@ -262,15 +247,18 @@ impl Catalog {
     /// same id whatever the order or formatting of the JSON they came from.
     fn content_id(&self) -> String {
         let mut sorted: Vec<&Feature> = self.features.iter().collect();
-        sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        let canonical: Vec<Value> = sorted.into_iter().map(feature_json).collect();
-        let text = Value::Array(canonical).to_string();
+        sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let text = Json::Arr(sorted.into_iter().map(feature_json).collect()).write();
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for byte in text.bytes() {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
-        format!("cat-{hash:016x}")
+        let digits: String = (0..16)
+            .rev()
+            .map(|k| char::from_digit(((hash >> (k * 4)) & 0xf) as u32, 16).unwrap_or('0'))
+            .collect();
+        format!("cat-{digits}")
     }
 
     pub fn id(&self) -> &str {
@@ -282,30 +270,26 @@ impl Catalog {
     }
 
     pub fn feature(&self, id: &str) -> Result<&Feature> {
-        self.index
-            .get(id)
-            .and_then(|&i| self.features.get(i))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::UnknownFeature,
-                    format!(
-                        "unknown feature '{}' in catalog {}",
-                        id.chars().take(64).collect::<String>(),
-                        self.id
-                    ),
-                )
-            })
+        // A linear scan: catalogs are small, and it keeps a hash map out of the module.
+        self.features.iter().find(|f| f.id == id).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownFeature,
+                format!(
+                    "unknown feature '{}' in catalog {}",
+                    crate::error::clip(id, 64),
+                    self.id
+                ),
+            )
+        })
     }
 
     /// The catalog as JSON, in the format `from_json` reads.
-    pub fn to_json_value(&self) -> Value {
-        let mut top = Map::new();
-        top.insert("version".into(), Value::from(1));
-        top.insert(
-            "features".into(),
-            Value::Array(self.features.iter().map(feature_json).collect()),
-        );
-        Value::Object(top)
+    pub fn to_json_value(&self) -> Json {
+        let features = Json::Arr(self.features.iter().map(feature_json).collect());
+        Obj::new()
+            .put("version", 1u32)
+            .put("features", features)
+            .done()
     }
 
     /// Prices a request: units x unit price, video per started block of seconds.
@@ -365,62 +349,40 @@ fn blocks(seconds: f64, block: u64) -> Result<u64> {
     let n = (seconds / block as f64).ceil();
     if !n.is_finite() || n < 1.0 || n > MAX_UNITS as f64 {
         return Err(Error::bad_request(format!(
-            "seconds {seconds} gives an unsupported number of blocks"
+            "seconds {} gives an unsupported number of blocks",
+            num_text(seconds)
         )));
     }
     Ok(n as u64)
 }
 
-fn feature_json(f: &Feature) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), Value::from(f.id.clone()));
-    m.insert("agent".into(), Value::from(f.agent));
-    m.insert("unit".into(), Value::from(f.unit.clone()));
-    match f.billing {
-        Billing::Units { default_units } => {
-            m.insert("defaultUnits".into(), Value::from(default_units))
-        }
-        Billing::PerSeconds { block_seconds } => {
-            m.insert("blockSeconds".into(), Value::from(block_seconds))
-        }
+fn feature_json(f: &Feature) -> Json {
+    let o = Obj::new()
+        .put("id", &f.id)
+        .put("agent", f.agent)
+        .put("unit", &f.unit);
+    let o = match f.billing {
+        Billing::Units { default_units } => o.put("defaultUnits", default_units),
+        Billing::PerSeconds { block_seconds } => o.put("blockSeconds", block_seconds),
     };
-    let mut prices = Map::new();
-    prices.insert("general".into(), Value::from(f.general.get()));
-    if let Some(p) = f.premium {
-        prices.insert("premium".into(), Value::from(p.get()));
-    }
-    m.insert("prices".into(), Value::Object(prices));
-    Value::Object(m)
+    let prices = Obj::new()
+        .put("general", f.general.get())
+        .maybe("premium", f.premium.map(Credits::get));
+    o.put("prices", prices.done()).done()
 }
 
-fn only_keys(obj: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<()> {
-    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(catalog_err(format!(
-            "{what} has unknown field '{}' (allowed: {})",
-            k.chars().take(64).collect::<String>(),
-            allowed.join(", ")
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn positive(value: Option<&Value>, what: &str) -> Result<u64> {
-    let v = value.ok_or_else(|| catalog_err(format!("{what} is missing")))?;
-    match v.as_u64() {
+fn positive(fields: &Fields<'_>, key: &str) -> Result<u64> {
+    match fields.req(key)?.as_u64() {
         Some(n) if (1..=MAX_CATALOG_NUMBER).contains(&n) => Ok(n),
-        _ => Err(catalog_err(format!(
-            "{what} must be a whole number from 1 to {MAX_CATALOG_NUMBER}, got {v}"
-        ))),
+        _ => Err(fields.err(key, "must be a whole number from 1 to 1000000000")),
     }
 }
 
-fn parse_feature(item: &Value, i: usize) -> Result<Feature> {
-    let obj = item
-        .as_object()
-        .ok_or_else(|| catalog_err(format!("features[{i}] must be an object")))?;
-    let id = obj
+fn parse_feature(item: &Json, i: usize) -> Result<Feature> {
+    let path = format!("features[{}]", int_text(i as i64));
+    let id = item
         .get("id")
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .filter(|s| {
             !s.is_empty()
                 && s.len() <= 64
@@ -429,13 +391,14 @@ fn parse_feature(item: &Value, i: usize) -> Result<Feature> {
         })
         .ok_or_else(|| {
             catalog_err(format!(
-                "features[{i}].id must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"
+                "{path}.id must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"
             ))
         })?
         .to_string();
     let at = format!("feature '{id}'");
-    only_keys(
-        obj,
+    let f = Fields::of(
+        item,
+        &at,
         &[
             "id",
             "agent",
@@ -444,67 +407,67 @@ fn parse_feature(item: &Value, i: usize) -> Result<Feature> {
             "blockSeconds",
             "prices",
         ],
-        &at,
+        ErrorCode::Catalog,
     )?;
-    let agent = obj
-        .get("agent")
-        .and_then(Value::as_bool)
-        .ok_or_else(|| catalog_err(format!("{at}: 'agent' must be true or false")))?;
-    let unit = obj
-        .get("unit")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty() && s.len() <= 64)
-        .ok_or_else(|| catalog_err(format!("{at}: 'unit' must be a short non-empty text")))?
-        .to_string();
-    let billing = match (obj.get("defaultUnits"), obj.get("blockSeconds")) {
+    let agent = f.bool("agent")?;
+    let unit = f.str("unit")?;
+    if unit.is_empty() || unit.len() > 64 {
+        return Err(f.err("unit", "must be a short non-empty text"));
+    }
+    let billing = match (f.opt("defaultUnits"), f.opt("blockSeconds")) {
         (Some(_), Some(_)) => {
             return Err(catalog_err(format!(
                 "{at}: give either 'defaultUnits' or 'blockSeconds', not both"
             )))
         }
-        (Some(v), None) => Billing::Units {
-            default_units: positive(Some(v), &format!("{at}: defaultUnits"))?,
+        (Some(_), None) => Billing::Units {
+            default_units: positive(&f, "defaultUnits")?,
         },
-        (None, Some(v)) => Billing::PerSeconds {
-            block_seconds: positive(Some(v), &format!("{at}: blockSeconds"))?,
+        (None, Some(_)) => Billing::PerSeconds {
+            block_seconds: positive(&f, "blockSeconds")?,
         },
         (None, None) => {
             return Err(catalog_err(format!(
                 "{at}: needs 'defaultUnits' or 'blockSeconds'"
-            )));
+            )))
         }
     };
-    let prices = obj
-        .get("prices")
-        .and_then(Value::as_object)
-        .ok_or_else(|| {
-            catalog_err(format!(
-                "{at}: 'prices' must be an object with a 'general' price"
-            ))
-        })?;
-    only_keys(prices, &["general", "premium"], &format!("{at}: prices"))?;
-    if !prices.contains_key("general") {
+    let prices = Fields::of(
+        f.req("prices")?,
+        &format!("{at}.prices"),
+        &["general", "premium"],
+        ErrorCode::Catalog,
+    )?;
+    if prices.opt("general").is_none() {
         return Err(catalog_err(format!(
             "{at}: prices is missing the 'general' tier"
         )));
     }
-    let general = Credits::new(positive(
-        prices.get("general"),
-        &format!("{at}: prices.general"),
-    )?)?;
-    let premium = match prices.get("premium") {
+    let general = Credits::new(positive(&prices, "general")?)?;
+    let premium = match prices.opt("premium") {
         None => None,
-        Some(v) => Some(Credits::new(positive(
-            Some(v),
-            &format!("{at}: prices.premium"),
-        )?)?),
+        Some(_) => Some(Credits::new(positive(&prices, "premium")?)?),
     };
     Ok(Feature {
         id,
         agent,
-        unit,
+        unit: unit.to_string(),
         billing,
         general,
         premium,
     })
+}
+
+impl ToJson for Quote {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("feature", &self.feature)
+            .put("agent", self.agent)
+            .put("tier", self.tier.as_str())
+            .put("units", self.units)
+            .put("unitCredits", self.unit_credits.get())
+            .put("credits", self.credits.get())
+            .put("catalog", &self.catalog)
+            .done()
+    }
 }

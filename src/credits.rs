@@ -2,16 +2,12 @@
 //! All arithmetic is checked: anything past 2^53 - 1 is `E_OVERFLOW`, anything below zero is a bug we refuse.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// 2^53 - 1: the largest integer a JS number holds exactly.
 pub const MAX_CREDITS: u64 = (1u64 << 53) - 1;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Credits(u64);
 
 impl Credits {

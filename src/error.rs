@@ -85,11 +85,18 @@ impl Error {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::BadRequest, message)
     }
-    pub fn insufficient(needed: u64, available: u64, shortfall: u64, what: &str) -> Self {
+    /// `E_INSUFFICIENT`: `scope` says which credits could pay (agent features: agent and regular).
+    pub fn insufficient(
+        feature: &str,
+        needed: u64,
+        available: u64,
+        shortfall: u64,
+        scope: &str,
+    ) -> Self {
         Error {
             code: ErrorCode::Insufficient,
             message: format!(
-                "not enough credits: {what} needs {needed}, {available} usable, {shortfall} short"
+                "not enough credits for {feature}: it costs {needed}, usable {scope}: {available}; {shortfall} short"
             ),
             shortfall: Some(shortfall),
         }
@@ -114,3 +121,49 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A JS number as text for messages, without pulling float formatting into the module: whole numbers exactly,
+/// others to six decimals.
+pub fn num_text(v: f64) -> String {
+    use crate::json::int_text;
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if v.abs() >= 1e18 {
+        return if v > 0.0 {
+            "a number above 10^18".into()
+        } else {
+            "a number below -10^18".into()
+        };
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let a = v.abs();
+    let whole = a.trunc();
+    let mut micro = ((a - whole) * 1e6).round() as i64;
+    let mut whole = whole as i64;
+    if micro >= 1_000_000 {
+        whole += 1;
+        micro -= 1_000_000;
+    }
+    if micro == 0 {
+        return format!("{sign}{}", int_text(whole));
+    }
+    let mut frac = int_text(micro + 1_000_000);
+    frac.remove(0);
+    format!("{sign}{}.{}", int_text(whole), frac.trim_end_matches('0'))
+}
+
+/// At most `max` characters of caller text, for quoting it in a message.
+pub fn clip(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text.get(..end).unwrap_or(text),
+        None => text,
+    }
+}

@@ -6,11 +6,9 @@ use crate::credits::Credits;
 use crate::ledger::{EntryType, LedgerEntry};
 use crate::lot::Kind;
 use crate::time::Instant;
-use serde::Serialize;
 
 /// One point of a projection: the balance right after everything that happens at `at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectionPoint {
     pub at: Instant,
     pub total: u64,

@@ -3,10 +3,8 @@
 
 use crate::lot::Kind;
 use crate::time::Instant;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntryType {
     Grant,
     Charge,
@@ -35,24 +33,18 @@ impl EntryType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     /// 1 for the first entry, then +1 per entry.
     pub seq: u64,
     pub at: Instant,
-    #[serde(rename = "type")]
     pub entry_type: EntryType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lot_id: Option<String>,
     /// Signed: grant, refund, release positive; charge, hold, expire negative; freeze and unfreeze the affected
     /// amount; capture 0.
     pub credits: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none", rename = "ref")]
     pub reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
     /// Usable credits right after this entry.
     pub total: u64,

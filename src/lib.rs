@@ -9,7 +9,8 @@
 //! - [`state`]: scheduled events (expiry, distributions, lapse, hold expiry) applied lazily in time order.
 //! - [`wallet`]: every operation of the public API, idempotency, all-or-nothing mutations.
 //! - [`view`], [`journal`], [`ledger`]: balance, previews, projections and the usage ledger.
-//! - [`snapshot`]: the versioned lossless wallet format.
+//! - [`snapshot`]: the versioned lossless wallet format; [`json`] and [`codec`]: the one JSON reader/writer and
+//!   the JSON shape of every type.
 //! - [`error`]: the stable error codes (SPEC section 7).
 //!
 //! The core knows nothing of JavaScript; the wasm-bindgen layer lives in `js` and is compiled for wasm32 only.
@@ -25,9 +26,11 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod codec;
 pub mod credits;
 pub mod error;
 pub mod journal;
+pub mod json;
 pub mod ledger;
 pub mod lot;
 pub mod snapshot;
@@ -36,6 +39,9 @@ pub mod state;
 pub mod time;
 pub mod view;
 pub mod wallet;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
 
 pub use catalog::{Catalog, Quote, Tier, UsageRequest};
 pub use credits::Credits;

@@ -6,15 +6,16 @@
 //! every version up to N, upgrading older ones in memory, and always writes version N.
 
 use crate::calendar::TimeZone;
+use crate::codec::{
+    entry_from, hold_from, hold_json, lot_from, lot_json, membership_from, membership_json,
+    record_from, record_json,
+};
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::{Fields, Json, Obj, ToJson};
 use crate::ledger::LedgerEntry;
-use crate::lot::Lot;
-use crate::state::{Membership, OpenHold, State, MAX_LOTS};
-use crate::time::Instant;
-use crate::wallet::{Record, Wallet};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use crate::state::{State, MAX_LOTS};
+use crate::wallet::{Record, Records, Wallet};
 
 pub const FORMAT: &str = "credit-engine/wallet";
 pub const VERSION: u32 = 1;
@@ -23,60 +24,53 @@ pub const MAX_SNAPSHOT_BYTES: usize = 32 * 1024 * 1024;
 /// Longest ledger a snapshot may carry.
 pub const MAX_LEDGER_ENTRIES: usize = 1_000_000;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SnapshotV1 {
-    format: String,
-    version: u32,
-    time_zone: String,
-    clock: Option<Instant>,
-    membership: Membership,
-    had_trial: bool,
-    had_membership: bool,
-    last_daily_login_day: Option<i64>,
-    lots: Vec<Lot>,
-    holds: Vec<OpenHold>,
-    records: BTreeMap<String, Record>,
-    ledger: Vec<LedgerEntry>,
-}
-
 fn snap_err(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::Snapshot, message)
 }
 
-/// Only the two header fields, read first so an unknown version gets a clear message.
-#[derive(Deserialize)]
-struct Header {
-    format: Option<String>,
-    version: Option<serde_json::Value>,
-}
+const FIELDS: [&str; 12] = [
+    "format",
+    "version",
+    "timeZone",
+    "clock",
+    "membership",
+    "hadTrial",
+    "hadMembership",
+    "lastDailyLoginDay",
+    "lots",
+    "holds",
+    "records",
+    "ledger",
+];
 
 impl Wallet {
-    pub fn to_snapshot_value(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(self.snapshot())
-            .map_err(|e| snap_err(format!("cannot write snapshot: {e}")))
+    /// The snapshot as a JSON value (format version 1).
+    pub fn to_snapshot(&self) -> Json {
+        let s = &self.state;
+        let records = Json::Obj(
+            self.records
+                .iter()
+                .map(|(id, r)| (id.clone(), record_json(r)))
+                .collect(),
+        );
+        Obj::new()
+            .put("format", FORMAT)
+            .put("version", VERSION)
+            .put("timeZone", self.tz.name())
+            .put("clock", s.clock)
+            .put("membership", membership_json(&s.membership))
+            .put("hadTrial", s.had_trial)
+            .put("hadMembership", s.had_membership)
+            .put("lastDailyLoginDay", s.last_daily_day)
+            .put("lots", Json::Arr(s.lots.iter().map(lot_json).collect()))
+            .put("holds", Json::Arr(s.holds.iter().map(hold_json).collect()))
+            .put("records", records)
+            .put("ledger", self.ledger.to_json())
+            .done()
     }
 
     pub fn to_snapshot_json(&self) -> Result<String> {
-        serde_json::to_string(&self.snapshot())
-            .map_err(|e| snap_err(format!("cannot write snapshot: {e}")))
-    }
-
-    fn snapshot(&self) -> SnapshotV1 {
-        SnapshotV1 {
-            format: FORMAT.to_string(),
-            version: VERSION,
-            time_zone: self.tz.name().to_string(),
-            clock: self.state.clock,
-            membership: self.state.membership.clone(),
-            had_trial: self.state.had_trial,
-            had_membership: self.state.had_membership,
-            last_daily_login_day: self.state.last_daily_day,
-            lots: self.state.lots.clone(),
-            holds: self.state.holds.clone(),
-            records: self.records.clone(),
-            ledger: self.ledger.clone(),
-        }
+        Ok(self.to_snapshot().write())
     }
 
     pub fn from_snapshot_json(text: &str) -> Result<Wallet> {
@@ -86,20 +80,21 @@ impl Wallet {
                 text.len()
             )));
         }
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| snap_err(format!("snapshot is not valid JSON: {e}")))?;
-        Wallet::from_snapshot_value(value)
+        Wallet::from_snapshot(&Json::parse(text, ErrorCode::Snapshot)?)
     }
 
-    pub fn from_snapshot_value(value: serde_json::Value) -> Result<Wallet> {
-        let header: Header = serde_json::from_value(value.clone())
-            .map_err(|_| snap_err("a snapshot must be a JSON object made by Wallet.toJSON()"))?;
-        if header.format.as_deref() != Some(FORMAT) {
+    pub fn from_snapshot(value: &Json) -> Result<Wallet> {
+        if value.as_object().is_none() {
+            return Err(snap_err(
+                "a snapshot must be a JSON object made by Wallet.toJSON()",
+            ));
+        }
+        if value.get("format").and_then(Json::as_str) != Some(FORMAT) {
             return Err(snap_err(format!(
                 "not a wallet snapshot: 'format' must be '{FORMAT}'"
             )));
         }
-        match header.version.as_ref().and_then(serde_json::Value::as_u64) {
+        match value.get("version").and_then(Json::as_u64) {
             Some(1) => {}
             Some(v) => {
                 return Err(snap_err(format!(
@@ -108,35 +103,67 @@ impl Wallet {
             }
             None => return Err(snap_err("snapshot 'version' must be a whole number")),
         }
-        let snap: SnapshotV1 = serde_json::from_value(value)
-            .map_err(|e| snap_err(format!("malformed version-1 snapshot: {e}")))?;
-        let tz = TimeZone::new(&snap.time_zone)
+        let f = Fields::of(value, "snapshot", &FIELDS, ErrorCode::Snapshot)?;
+        let tz = TimeZone::new(f.str("timeZone")?)
             .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
+        let list = |key: &str| -> Result<&[Json]> {
+            let items = f.arr(key)?;
+            if items.len() > MAX_LEDGER_ENTRIES {
+                return Err(snap_err(format!("snapshot.{key} has too many items")));
+            }
+            Ok(items)
+        };
+        let lots = list("lots")?
+            .iter()
+            .map(|v| lot_from(v, "snapshot.lots[]"))
+            .collect::<Result<Vec<_>>>()?;
+        let holds = list("holds")?
+            .iter()
+            .map(|v| hold_from(v, "snapshot.holds[]"))
+            .collect::<Result<Vec<_>>>()?;
+        let ledger = list("ledger")?
+            .iter()
+            .map(|v| entry_from(v, "snapshot.ledger[]"))
+            .collect::<Result<Vec<_>>>()?;
+        let record_fields = f
+            .req("records")?
+            .as_object()
+            .ok_or_else(|| f.err("records", "must be an object"))?;
+        let mut records = Records::default();
+        for (id, v) in record_fields {
+            if !records.insert(id.clone(), record_from(v, "snapshot.records[]")?) {
+                return Err(snap_err(format!("record id '{id}' appears twice")));
+            }
+        }
+        let last_daily_day = match f.opt("lastDailyLoginDay") {
+            None => None,
+            Some(_) => Some(f.i64("lastDailyLoginDay")?),
+        };
         let mut state = State {
-            clock: snap.clock,
-            lots: snap.lots,
-            membership: snap.membership,
-            had_trial: snap.had_trial,
-            had_membership: snap.had_membership,
-            holds: snap.holds,
-            last_daily_day: snap.last_daily_login_day,
+            clock: f.opt_instant("clock")?,
+            lots,
+            membership: membership_from(f.req("membership")?)?,
+            had_trial: f.bool("hadTrial")?,
+            had_membership: f.bool("hadMembership")?,
+            holds,
+            last_daily_day,
             usable: Credits::ZERO,
         };
-        check(&state, &snap.records, &snap.ledger)?;
+        check(&state, &records, &ledger)?;
         state
             .recount()
             .map_err(|e| snap_err(format!("snapshot amounts: {}", e.message)))?;
         Ok(Wallet {
             tz,
             state,
-            records: snap.records,
-            ledger: snap.ledger,
+            records,
+            ledger,
         })
     }
 }
 
 /// Internal consistency: every index in range, ids unique, amounts within what was granted, ledger in order.
-fn check(state: &State, records: &BTreeMap<String, Record>, ledger: &[LedgerEntry]) -> Result<()> {
+fn check(state: &State, records: &Records, ledger: &[LedgerEntry]) -> Result<()> {
     let lots = &state.lots;
     if lots.len() > MAX_LOTS {
         return Err(snap_err(format!(
@@ -150,12 +177,14 @@ fn check(state: &State, records: &BTreeMap<String, Record>, ledger: &[LedgerEntr
             ledger.len()
         )));
     }
-    let mut ids = HashSet::new();
+    if let Some(id) = first_duplicate(lots.iter().map(|l| l.id.as_str())) {
+        return Err(snap_err(format!("lot id '{id}' appears twice")));
+    }
+    if let Some(id) = first_duplicate(state.holds.iter().map(|h| h.id.as_str())) {
+        return Err(snap_err(format!("open hold '{id}' appears twice")));
+    }
     let mut total: u128 = 0;
     for lot in lots {
-        if !ids.insert(lot.id.as_str()) {
-            return Err(snap_err(format!("lot id '{}' appears twice", lot.id)));
-        }
         if lot.credits > lot.granted || (lot.expired && !lot.credits.is_zero()) {
             return Err(snap_err(format!(
                 "lot '{}' holds more credits than it can",
@@ -165,9 +194,8 @@ fn check(state: &State, records: &BTreeMap<String, Record>, ledger: &[LedgerEntr
         total += u128::from(lot.credits.get());
     }
     let in_range = |takes: &[(usize, Credits)]| takes.iter().all(|(i, _)| *i < lots.len());
-    let mut hold_ids = HashSet::new();
     for hold in &state.holds {
-        if !in_range(&hold.takes) || !hold_ids.insert(hold.id.as_str()) {
+        if !in_range(&hold.takes) {
             return Err(snap_err(format!("open hold '{}' is inconsistent", hold.id)));
         }
         if !matches!(
@@ -188,7 +216,7 @@ fn check(state: &State, records: &BTreeMap<String, Record>, ledger: &[LedgerEntr
     if total > u128::from(crate::credits::MAX_CREDITS) {
         return Err(snap_err("snapshot credits exceed 2^53 - 1"));
     }
-    for (id, record) in records {
+    for (id, record) in records.iter() {
         let ok = match record {
             Record::Charge { charge, .. }
             | Record::Hold {
@@ -225,4 +253,14 @@ fn check(state: &State, records: &BTreeMap<String, Record>, ledger: &[LedgerEntr
         (Some(_), None) => Err(snap_err("a wallet with ledger entries must have a clock")),
         _ => Ok(()),
     }
+}
+
+/// Some id that occurs more than once, if any.
+fn first_duplicate<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut sorted: Vec<&str> = ids.collect();
+    sorted.sort_unstable();
+    sorted.windows(2).find_map(|w| match w {
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    })
 }

@@ -4,12 +4,10 @@
 use crate::credits::Credits;
 use crate::error::Result;
 use crate::lot::{consumption_order, Kind, Lot};
-use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 /// Credits taken from one lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draw {
     pub lot_id: String,
     pub kind: Kind,
@@ -85,10 +83,7 @@ pub fn plan(lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
             shortfall: cost.minus(available)?,
         });
     }
-    candidates.sort_unstable_by(|&(ga, a), &(gb, b)| match (lots.get(a), lots.get(b)) {
-        (Some(la), Some(lb)) => ga.cmp(&gb).then_with(|| consumption_order(la, lb)),
-        _ => Ordering::Equal,
-    });
+    sort_in_order(lots, &mut candidates);
     let mut takes = Vec::new();
     let mut left = cost;
     for (_, i) in candidates {
@@ -105,6 +100,14 @@ pub fn plan(lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
         available,
         shortfall: Credits::ZERO,
     })
+}
+
+/// Sorts (group, lot index) pairs into consumption order: group first, then soonest expiry, grant, lot id.
+pub fn sort_in_order(lots: &[Lot], items: &mut [(u8, usize)]) {
+    items.sort_unstable_by(|&(ga, a), &(gb, b)| match (lots.get(a), lots.get(b)) {
+        (Some(la), Some(lb)) => ga.cmp(&gb).then_with(|| consumption_order(la, lb)),
+        _ => Ordering::Equal,
+    });
 }
 
 /// Splits `amount` off the end of a list of (lot index, credits) draws: the last-drawn credits first. Returns the

@@ -11,23 +11,17 @@ use crate::ledger::EntryType;
 use crate::lot::{Kind, Lot};
 use crate::spend::take_from_end;
 use crate::time::Instant;
-use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Most lots one wallet may hold; keeps the worst-case snapshot and scan inside an edge isolate's budget.
 pub const MAX_LOTS: usize = 200_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Membership {
     /// Never a member.
     None,
     /// A trial membership until `until` (exclusive).
-    #[serde(rename_all = "camelCase")]
     Trial { until: Instant },
     /// Paid membership: distributions on every monthly anniversary of `anchor` while before `until`.
-    #[serde(rename_all = "camelCase")]
     Active {
         anchor: Instant,
         until: Instant,
@@ -39,7 +33,6 @@ pub enum Membership {
         next_at: Option<Instant>,
     },
     /// Ended without renewal at `since`.
-    #[serde(rename_all = "camelCase")]
     Lapsed { since: Instant },
 }
 
@@ -50,8 +43,7 @@ impl Membership {
 }
 
 /// A hold that still reserves credits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenHold {
     pub id: String,
     pub feature: String,
@@ -414,6 +406,25 @@ impl State {
         (t <= limit).then_some(t)
     }
 
+    /// The earliest scheduled change strictly after `t`: an expiry of a lot with credits, a hold expiry, a
+    /// distribution or a lapse.
+    pub fn next_change_after(&self, t: Instant) -> Option<Instant> {
+        let lots = self
+            .lots
+            .iter()
+            .filter(|l| !l.expired && !l.credits.is_zero())
+            .filter_map(|l| l.expires_at);
+        let holds = self.holds.iter().map(|h| h.expires_at);
+        let membership = match &self.membership {
+            Membership::Trial { until } => Some(*until),
+            Membership::Active { until, next_at, .. } => {
+                Some(next_at.map_or(*until, |n| n.min(*until)))
+            }
+            _ => None,
+        };
+        lots.chain(holds).chain(membership).filter(|e| *e > t).min()
+    }
+
     /// Whether any scheduled event is due at or before `t`.
     pub fn has_due(&self, t: Instant) -> bool {
         self.membership_due(t).is_some()
@@ -435,10 +446,11 @@ impl State {
     ) -> Result<()> {
         const HOLD: u8 = 0;
         const LOT: u8 = 1;
-        let mut due: BinaryHeap<Reverse<(Instant, u8, usize)>> = BinaryHeap::new();
+        // Due lot and hold expiries, kept sorted latest-first so the next one is popped off the end.
+        let mut due: Vec<(Instant, u8, usize)> = Vec::new();
         for (i, lot) in self.lots.iter().enumerate() {
             if let Some(e) = lot.expires_at.filter(|e| !lot.expired && *e <= t) {
-                due.push(Reverse((e, LOT, i)));
+                due.push((e, LOT, i));
             }
         }
         let hold_ids: Vec<(Instant, String)> = self
@@ -448,18 +460,19 @@ impl State {
             .map(|h| (h.expires_at, h.id.clone()))
             .collect();
         for (k, (e, _)) in hold_ids.iter().enumerate() {
-            due.push(Reverse((*e, HOLD, k)));
+            due.push((*e, HOLD, k));
         }
+        due.sort_unstable_by(|a, b| b.cmp(a));
         loop {
             let next_membership = self.membership_due(t);
-            let next_queued = due.peek().map(|Reverse((e, _, _))| *e);
+            let next_queued = due.last().map(|(e, _, _)| *e);
             let now = match (next_membership, next_queued) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(a), None) | (None, Some(a)) => a,
                 (None, None) => break,
             };
             j.labels.clear();
-            while let Some(&Reverse((e, class, i))) = due.peek() {
+            while let Some(&(e, class, i)) = due.last() {
                 if e != now {
                     break;
                 }
@@ -492,7 +505,9 @@ impl State {
                     self.distribute(tz, j, now)?;
                     for (i, lot) in self.lots.iter().enumerate().skip(before) {
                         if let Some(e) = lot.expires_at.filter(|e| *e <= t) {
-                            due.push(Reverse((e, LOT, i)));
+                            let item = (e, LOT, i);
+                            let at = due.partition_point(|x| *x > item);
+                            due.insert(at, item);
                         }
                     }
                 }

@@ -2,8 +2,7 @@
 //! formatting identical to JavaScript's `Date.prototype.toISOString`. Also the proleptic-Gregorian civil-date maths
 //! that the calendar builds on. The engine never reads a clock: every instant comes from the caller.
 
-use crate::error::{Error, ErrorCode, Result};
-use serde::{Deserialize, Serialize};
+use crate::error::{clip, num_text, Error, ErrorCode, Result};
 use std::fmt;
 
 /// Earliest supported instant: 0001-01-01T00:00:00.000Z.
@@ -14,8 +13,7 @@ pub const MAX_MS: i64 = 253_402_300_799_999;
 pub const MS_PER_SECOND: i64 = 1_000;
 pub const MS_PER_DAY: i64 = 86_400_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(i64);
 
 fn time_err(message: impl Into<String>) -> Error {
@@ -37,12 +35,14 @@ impl Instant {
     pub fn from_f64_millis(ms: f64) -> Result<Instant> {
         if !ms.is_finite() || ms.fract() != 0.0 {
             return Err(time_err(format!(
-                "a time as a number must be whole epoch milliseconds, got {ms}"
+                "a time as a number must be whole epoch milliseconds, got {}",
+                num_text(ms)
             )));
         }
         if ms < MIN_MS as f64 || ms > MAX_MS as f64 {
             return Err(time_err(format!(
-                "{ms} ms since the epoch is outside the supported years 0001 to 9999"
+                "{} ms since the epoch is outside the supported years 0001 to 9999",
+                num_text(ms)
             )));
         }
         Instant::from_millis(ms as i64)
@@ -65,7 +65,7 @@ impl Instant {
     /// truncated. Impossible dates (Feb 30), missing offsets and anything else are `E_TIME`.
     pub fn parse(text: &str) -> Result<Instant> {
         parse_iso(text).ok_or_else(|| {
-            let shown: String = text.chars().take(64).collect();
+            let shown = clip(text, 64);
             time_err(format!(
                 "'{shown}' is not an ISO-8601 date-time with a Z or a UTC offset (e.g. 2026-01-31T10:00:00Z)"
             ))
@@ -87,19 +87,6 @@ impl Instant {
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_iso())
-    }
-}
-
-impl From<Instant> for String {
-    fn from(i: Instant) -> String {
-        i.to_iso()
-    }
-}
-
-impl TryFrom<String> for Instant {
-    type Error = Error;
-    fn try_from(s: String) -> Result<Instant> {
-        Instant::parse(&s)
     }
 }
 

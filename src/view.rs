@@ -4,14 +4,14 @@
 use crate::catalog::Quote;
 use crate::credits::Credits;
 use crate::error::Result;
-use crate::lot::{consumption_order, Kind, Lot};
+use crate::lot::{Kind, Lot};
+use crate::spend::sort_in_order;
 use crate::spend::Draw;
 use crate::state::State;
 use crate::time::Instant;
-use serde::Serialize;
 
 /// Usable credits per kind; every kind is always present.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Kinds {
     pub daily_login: u64,
     pub membership_agent: u64,
@@ -44,14 +44,13 @@ impl Kinds {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextExpiry {
     pub at: Instant,
     pub credits: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotView {
     pub id: String,
     pub kind: Kind,
@@ -62,8 +61,7 @@ pub struct LotView {
     pub agent_only: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Balance {
     pub at: Instant,
     pub total: u64,
@@ -77,15 +75,14 @@ pub struct Balance {
     pub lots: Vec<LotView>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
     pub total: u64,
     pub agent: u64,
     pub regular: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preview {
     pub quote: Quote,
     pub credits: u64,
@@ -115,18 +112,16 @@ pub fn totals(state: &State) -> Result<(Credits, Credits, Credits)> {
 
 /// Lots with credits left, in consumption order (agent-only first), frozen ones included and flagged.
 fn lot_views(lots: &[Lot]) -> Vec<LotView> {
-    let mut shown: Vec<&Lot> = lots
+    let mut shown: Vec<(u8, usize)> = lots
         .iter()
-        .filter(|l| !l.expired && !l.credits.is_zero())
+        .enumerate()
+        .filter(|(_, l)| !l.expired && !l.credits.is_zero())
+        .map(|(i, l)| (u8::from(!l.kind.agent_only()), i))
         .collect();
-    shown.sort_by(|a, b| {
-        b.kind
-            .agent_only()
-            .cmp(&a.kind.agent_only())
-            .then_with(|| consumption_order(a, b))
-    });
+    sort_in_order(lots, &mut shown);
     shown
         .into_iter()
+        .filter_map(|(_, i)| lots.get(i))
         .map(|l| LotView {
             id: l.id.clone(),
             kind: l.kind,

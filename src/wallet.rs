@@ -13,8 +13,6 @@ use crate::spend::{plan, take_from_end, Draw};
 use crate::state::{Membership, OpenHold, State};
 use crate::time::Instant;
 use crate::view::{self, Balance, Preview, Totals};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Longest hold, in milliseconds (30 days).
 pub const MAX_HOLD_MS: u64 = 30 * 24 * 3_600_000;
@@ -24,8 +22,7 @@ pub const MAX_PROJECTION_POINTS: usize = 10_000;
 pub const MAX_ID_BYTES: usize = 128;
 
 /// A completed charge (or a captured hold, which is a charge with the hold's id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     pub id: String,
     pub credits: Credits,
@@ -34,8 +31,7 @@ pub struct Charge {
     pub at: Instant,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     pub charge_id: String,
     pub credits: Credits,
@@ -43,8 +39,7 @@ pub struct Refund {
     pub draws: Vec<Draw>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     pub id: String,
     pub credits: Credits,
@@ -54,8 +49,7 @@ pub struct Hold {
 }
 
 /// The request part of an idempotency payload: the request after defaults, its instant and the catalog id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestPayload {
     pub feature: String,
     pub tier: Tier,
@@ -79,8 +73,7 @@ impl RequestPayload {
 }
 
 /// What a charge still owes back: the draws not yet refunded, in draw order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeState {
     pub result: Charge,
     pub feature: String,
@@ -90,23 +83,21 @@ pub struct ChargeState {
 }
 
 /// What a caller id was used for (one namespace per wallet), and what a replay returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    #[serde(rename_all = "camelCase")]
-    Purchase { credits: Credits, at: Instant },
-    #[serde(rename_all = "camelCase")]
+    Purchase {
+        credits: Credits,
+        at: Instant,
+    },
     Promotion {
         credits: Credits,
         at: Instant,
         expires_at: Instant,
     },
-    #[serde(rename_all = "camelCase")]
     Charge {
         request: RequestPayload,
         charge: ChargeState,
     },
-    #[serde(rename_all = "camelCase")]
     Hold {
         request: RequestPayload,
         ttl_ms: u64,
@@ -114,7 +105,6 @@ pub enum Record {
         unit_credits: Credits,
         captured: Option<ChargeState>,
     },
-    #[serde(rename_all = "camelCase")]
     Refund {
         charge_id: String,
         units: u64,
@@ -155,11 +145,55 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// Caller ids and what they were used for, kept sorted by id (a map without the map's code size).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Records(Vec<(String, Record)>);
+
+impl Records {
+    fn find(&self, id: &str) -> std::result::Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(id))
+    }
+    pub fn get(&self, id: &str) -> Option<&Record> {
+        self.find(id)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, r)| r)
+    }
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
+        let i = self.find(id).ok()?;
+        self.0.get_mut(i).map(|(_, r)| r)
+    }
+    /// Inserts or replaces; returns whether the id was new.
+    pub fn insert(&mut self, id: String, record: Record) -> bool {
+        match self.find(&id) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = record;
+                }
+                false
+            }
+            Err(i) => {
+                self.0.insert(i, (id, record));
+                true
+            }
+        }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &(String, Record)> {
+        self.0.iter()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wallet {
     pub(crate) tz: TimeZone,
     pub(crate) state: State,
-    pub(crate) records: BTreeMap<String, Record>,
+    pub(crate) records: Records,
     pub(crate) ledger: Vec<LedgerEntry>,
 }
 
@@ -169,7 +203,7 @@ impl Wallet {
         Ok(Wallet {
             tz: TimeZone::new(time_zone)?,
             state: State::new(),
-            records: BTreeMap::new(),
+            records: Records::default(),
             ledger: Vec::new(),
         })
     }
@@ -209,16 +243,28 @@ impl Wallet {
         at: Instant,
         f: impl FnOnce(&mut State, &TimeZone, &mut Journal) -> Result<T>,
     ) -> Result<T> {
+        let (mut state, mut journal) = self.begin(at)?;
+        let out = f(&mut state, &self.tz, &mut journal)?;
+        self.commit(state, journal, at);
+        Ok(out)
+    }
+
+    /// The non-generic halves of `mutate` (one copy in the module, not one per operation).
+    #[inline(never)]
+    fn begin(&self, at: Instant) -> Result<(State, Journal)> {
         self.check_clock(at)?;
         let mut state = self.state.clone();
         let next_seq = self.ledger.last().map_or(1, |e| e.seq + 1);
         let mut journal = Journal::recording(next_seq);
         state.advance(&self.tz, at, &mut journal, &mut |_, _, _| Ok(()))?;
-        let out = f(&mut state, &self.tz, &mut journal)?;
+        Ok((state, journal))
+    }
+
+    #[inline(never)]
+    fn commit(&mut self, mut state: State, mut journal: Journal, at: Instant) {
         state.clock = Some(at);
         self.state = state;
         self.ledger.append(&mut journal.entries);
-        Ok(out)
     }
 
     /// The state as of `at` for a read: as of the clock if `at` is earlier; a copy only if events are due.
@@ -469,6 +515,12 @@ impl Wallet {
             })?;
         }
         Ok(points)
+    }
+
+    /// When the balance next changes on its own after `at` (as of the clock if `at` is earlier), if ever.
+    pub fn next_change(&self, at: Instant) -> Result<Option<Instant>> {
+        let (state, at) = self.read_state(at)?;
+        Ok(state.next_change_after(at))
     }
 
     // ----- spending -----
@@ -826,16 +878,17 @@ fn positive(credits: Credits, field: &str) -> Result<()> {
 fn spend(s: &State, quote: &Quote) -> Result<Vec<(usize, Credits)>> {
     let p = plan(&s.lots, quote.agent, quote.credits)?;
     if !p.sufficient() {
-        let what = if quote.agent {
+        let scope = if quote.agent {
             "agent and regular"
         } else {
             "regular (agent credits cannot pay for it)"
         };
         return Err(Error::insufficient(
+            &quote.feature,
             quote.credits.get(),
             p.available.get(),
             p.shortfall.get(),
-            &format!("{} ({what} credits)", quote.feature),
+            scope,
         ));
     }
     Ok(p.takes)

@@ -1,0 +1,45 @@
+# credit-engine: `make demo` and `make test` are the two commands a fresh machine needs; both install what is
+# missing first (scripts/ensure-tools.sh). Everything else here is a step those two use.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+WASM := target/wasm32-unknown-unknown/release/credit_engine.wasm
+PORT ?= 8080
+
+.PHONY: all test demo pkg tools lint test-rust test-js bench bench-native bench-js clean
+
+all: pkg
+
+tools:
+	scripts/ensure-tools.sh all
+
+lint:
+	scripts/ensure-tools.sh rust
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+test-rust:
+	cargo test --all-targets
+
+pkg:
+	scripts/ensure-tools.sh wasm js
+	scripts/build-pkg.sh
+
+test-js: pkg
+	scripts/ensure-tools.sh browser
+	node tests/js/run-all.mjs
+
+test: lint test-rust test-js
+
+demo: pkg
+	node www/serve.mjs --port $(PORT)
+
+bench-native:
+	cargo bench --bench core
+
+bench-js: pkg
+	node bench/run.mjs
+
+bench: bench-native bench-js
+
+clean:
+	rm -rf pkg target/wasm32-unknown-unknown

@@ -1,0 +1,13 @@
+// Cloudflare Workers / workerd: the .wasm is imported as a compiled module (Workers forbid compiling wasm from
+// bytes at run time) and instantiated synchronously when this module loads.
+import module from './credit_engine_bg.wasm';
+import { initSync, Catalog, Wallet, Watcher } from './credit_engine.js';
+
+initSync({ module });
+
+export { Catalog, Wallet, Watcher };
+
+/** Already loaded on import in workerd; kept so the same code runs everywhere. */
+export function ready() {
+  return Promise.resolve();
+}

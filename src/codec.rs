@@ -1,0 +1,669 @@
+//! The JSON shape of every core type, in one place: results handed to JavaScript (SPEC section 6, field for field)
+//! and the parts of the version-1 wallet snapshot. Decoders check every field and report the path that is wrong.
+
+use crate::catalog::Tier;
+use crate::credits::Credits;
+use crate::error::{Error, ErrorCode, Result};
+use crate::journal::ProjectionPoint;
+use crate::json::{Fields, Json, Obj, ToJson};
+use crate::ledger::{EntryType, LedgerEntry};
+use crate::lot::{Kind, Lot};
+use crate::spend::Draw;
+use crate::state::{Membership, OpenHold};
+use crate::view::{Balance, Kinds, LotView, Preview, Totals};
+use crate::wallet::{Charge, ChargeState, Hold, Record, Refund, RequestPayload};
+
+const SNAP: ErrorCode = ErrorCode::Snapshot;
+
+impl<T: ToJson> ToJson for [T] {
+    fn to_json(&self) -> Json {
+        Json::Arr(self.iter().map(ToJson::to_json).collect())
+    }
+}
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> Json {
+        self.as_slice().to_json()
+    }
+}
+impl From<Credits> for Json {
+    fn from(c: Credits) -> Json {
+        Json::from(c.get())
+    }
+}
+impl From<Kind> for Json {
+    fn from(k: Kind) -> Json {
+        Json::from(k.as_str())
+    }
+}
+impl<T: ToJson> From<&Vec<T>> for Json {
+    fn from(v: &Vec<T>) -> Json {
+        v.to_json()
+    }
+}
+
+// ----- results (SPEC section 6) -----
+
+impl ToJson for Draw {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("lotId", &self.lot_id)
+            .put("kind", self.kind)
+            .put("credits", self.credits)
+            .done()
+    }
+}
+
+impl ToJson for Charge {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("id", &self.id)
+            .put("credits", self.credits)
+            .put("units", self.units)
+            .put("draws", &self.draws)
+            .put("at", self.at)
+            .done()
+    }
+}
+
+impl ToJson for Refund {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("chargeId", &self.charge_id)
+            .put("credits", self.credits)
+            .put("units", self.units)
+            .put("draws", &self.draws)
+            .done()
+    }
+}
+
+impl ToJson for Hold {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("id", &self.id)
+            .put("credits", self.credits)
+            .put("units", self.units)
+            .put("draws", &self.draws)
+            .put("expiresAt", self.expires_at)
+            .done()
+    }
+}
+
+impl ToJson for LotView {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("id", &self.id)
+            .put("kind", self.kind)
+            .put("credits", self.credits)
+            .put("grantedAt", self.granted_at)
+            .put("expiresAt", self.expires_at)
+            .put("frozen", self.frozen)
+            .put("agentOnly", self.agent_only)
+            .done()
+    }
+}
+
+impl ToJson for Kinds {
+    fn to_json(&self) -> Json {
+        Kind::ALL
+            .iter()
+            .fold(Obj::new(), |o, k| o.put(k.as_str(), self.get(*k)))
+            .done()
+    }
+}
+
+impl ToJson for Balance {
+    fn to_json(&self) -> Json {
+        let next = self
+            .next_expiry
+            .as_ref()
+            .map(|n| Obj::new().put("at", n.at).put("credits", n.credits).done());
+        Obj::new()
+            .put("at", self.at)
+            .put("total", self.total)
+            .put("agent", self.agent)
+            .put("regular", self.regular)
+            .put("frozen", self.frozen)
+            .put("held", self.held)
+            .put("display", self.display)
+            .put("kinds", self.kinds.to_json())
+            .put("nextExpiry", next)
+            .put("lots", &self.lots)
+            .done()
+    }
+}
+
+impl ToJson for Totals {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("total", self.total)
+            .put("agent", self.agent)
+            .put("regular", self.regular)
+            .done()
+    }
+}
+
+impl ToJson for Preview {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("quote", self.quote.to_json())
+            .put("credits", self.credits)
+            .put("sufficient", self.sufficient)
+            .put("shortfall", self.shortfall)
+            .put("draws", &self.draws)
+            .put("balanceAfter", self.balance_after.to_json())
+            .done()
+    }
+}
+
+impl ToJson for ProjectionPoint {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("at", self.at)
+            .put("total", self.total)
+            .put("agent", self.agent)
+            .put("regular", self.regular)
+            .put("frozen", self.frozen)
+            .put("event", &self.event)
+            .done()
+    }
+}
+
+impl ToJson for LedgerEntry {
+    fn to_json(&self) -> Json {
+        Obj::new()
+            .put("seq", self.seq)
+            .put("at", self.at)
+            .put("type", self.entry_type.as_str())
+            .maybe("kind", self.kind)
+            .maybe("lotId", self.lot_id.as_ref())
+            .put("credits", self.credits)
+            .maybe("ref", self.reference.as_ref())
+            .maybe("feature", self.feature.as_ref())
+            .put("total", self.total)
+            .done()
+    }
+}
+
+// ----- snapshot parts -----
+
+fn credits(f: &Fields<'_>, key: &str) -> Result<Credits> {
+    Credits::new(f.u64(key)?).map_err(|_| f.err(key, "is above 2^53 - 1"))
+}
+
+fn kind(f: &Fields<'_>, key: &str) -> Result<Kind> {
+    let text = f.str(key)?;
+    Kind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == text)
+        .ok_or_else(|| f.err(key, "is not a credit kind"))
+}
+
+fn index(v: &Json, path: &str) -> Result<usize> {
+    v.as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| Error::new(SNAP, format!("{path} must be a lot index")))
+}
+
+fn takes_json(takes: &[(usize, Credits)]) -> Json {
+    Json::Arr(
+        takes
+            .iter()
+            .map(|(i, c)| Json::Arr(vec![Json::from(*i as u64), Json::from(*c)]))
+            .collect(),
+    )
+}
+
+fn takes(f: &Fields<'_>, key: &str) -> Result<Vec<(usize, Credits)>> {
+    let path = f.path(key);
+    f.arr(key)?
+        .iter()
+        .map(|pair| match pair.as_array() {
+            Some([i, c]) => Ok((
+                index(i, &path)?,
+                c.as_u64()
+                    .and_then(|n| Credits::new(n).ok())
+                    .ok_or_else(|| Error::new(SNAP, format!("{path} has a bad credit amount")))?,
+            )),
+            _ => Err(Error::new(
+                SNAP,
+                format!("{path} must hold [lot index, credits] pairs"),
+            )),
+        })
+        .collect()
+}
+
+fn draws(f: &Fields<'_>, key: &str) -> Result<Vec<Draw>> {
+    let path = f.path(key);
+    f.arr(key)?
+        .iter()
+        .map(|d| {
+            let d = Fields::of(d, &path, &["lotId", "kind", "credits"], SNAP)?;
+            Ok(Draw {
+                lot_id: d.str("lotId")?.to_string(),
+                kind: kind(&d, "kind")?,
+                credits: credits(&d, "credits")?,
+            })
+        })
+        .collect()
+}
+
+pub fn lot_json(l: &Lot) -> Json {
+    Obj::new()
+        .put("id", &l.id)
+        .put("kind", l.kind)
+        .put("granted", l.granted)
+        .put("credits", l.credits)
+        .put("grantedAt", l.granted_at)
+        .put("expiresAt", l.expires_at)
+        .put("frozen", l.frozen)
+        .put("expired", l.expired)
+        .done()
+}
+
+pub fn lot_from(v: &Json, path: &str) -> Result<Lot> {
+    let f = Fields::of(
+        v,
+        path,
+        &[
+            "id",
+            "kind",
+            "granted",
+            "credits",
+            "grantedAt",
+            "expiresAt",
+            "frozen",
+            "expired",
+        ],
+        SNAP,
+    )?;
+    Ok(Lot {
+        id: f.str("id")?.to_string(),
+        kind: kind(&f, "kind")?,
+        granted: credits(&f, "granted")?,
+        credits: credits(&f, "credits")?,
+        granted_at: f.instant("grantedAt")?,
+        expires_at: f.opt_instant("expiresAt")?,
+        frozen: f.bool("frozen")?,
+        expired: f.bool("expired")?,
+    })
+}
+
+pub fn membership_json(m: &Membership) -> Json {
+    match m {
+        Membership::None => Obj::new().put("status", "none").done(),
+        Membership::Trial { until } => Obj::new()
+            .put("status", "trial")
+            .put("until", *until)
+            .done(),
+        Membership::Active {
+            anchor,
+            until,
+            monthly_credits,
+            monthly_agent_credits,
+            next_index,
+            next_at,
+        } => Obj::new()
+            .put("status", "active")
+            .put("anchor", *anchor)
+            .put("until", *until)
+            .put("monthlyCredits", *monthly_credits)
+            .put("monthlyAgentCredits", *monthly_agent_credits)
+            .put("nextIndex", *next_index)
+            .put("nextAt", *next_at)
+            .done(),
+        Membership::Lapsed { since } => Obj::new()
+            .put("status", "lapsed")
+            .put("since", *since)
+            .done(),
+    }
+}
+
+pub fn membership_from(v: &Json) -> Result<Membership> {
+    let status = v.get("status").and_then(Json::as_str).unwrap_or_default();
+    let path = "snapshot.membership";
+    Ok(match status {
+        "none" => {
+            Fields::of(v, path, &["status"], SNAP)?;
+            Membership::None
+        }
+        "trial" => Membership::Trial {
+            until: Fields::of(v, path, &["status", "until"], SNAP)?.instant("until")?,
+        },
+        "lapsed" => Membership::Lapsed {
+            since: Fields::of(v, path, &["status", "since"], SNAP)?.instant("since")?,
+        },
+        "active" => {
+            let f = Fields::of(
+                v,
+                path,
+                &[
+                    "status",
+                    "anchor",
+                    "until",
+                    "monthlyCredits",
+                    "monthlyAgentCredits",
+                    "nextIndex",
+                    "nextAt",
+                ],
+                SNAP,
+            )?;
+            Membership::Active {
+                anchor: f.instant("anchor")?,
+                until: f.instant("until")?,
+                monthly_credits: credits(&f, "monthlyCredits")?,
+                monthly_agent_credits: credits(&f, "monthlyAgentCredits")?,
+                next_index: u32::try_from(f.u64("nextIndex")?)
+                    .map_err(|_| f.err("nextIndex", "is too large"))?,
+                next_at: f.opt_instant("nextAt")?,
+            }
+        }
+        _ => {
+            return Err(Error::new(
+                SNAP,
+                "snapshot.membership.status must be none, trial, active or lapsed",
+            ))
+        }
+    })
+}
+
+pub fn hold_json(h: &OpenHold) -> Json {
+    Obj::new()
+        .put("id", &h.id)
+        .put("feature", &h.feature)
+        .put("expiresAt", h.expires_at)
+        .put("takes", takes_json(&h.takes))
+        .done()
+}
+
+pub fn hold_from(v: &Json, path: &str) -> Result<OpenHold> {
+    let f = Fields::of(v, path, &["id", "feature", "expiresAt", "takes"], SNAP)?;
+    Ok(OpenHold {
+        id: f.str("id")?.to_string(),
+        feature: f.str("feature")?.to_string(),
+        expires_at: f.instant("expiresAt")?,
+        takes: takes(&f, "takes")?,
+    })
+}
+
+fn hex(bits: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    (0..16)
+        .rev()
+        .map(|k| {
+            char::from(
+                DIGITS
+                    .get(((bits >> (k * 4)) & 0xf) as usize)
+                    .copied()
+                    .unwrap_or(b'0'),
+            )
+        })
+        .collect()
+}
+
+fn payload_json(p: &RequestPayload) -> Json {
+    Obj::new()
+        .put("feature", &p.feature)
+        .put("tier", p.tier.as_str())
+        .put("units", p.units)
+        // Exact: the f64's bits, so a replay compares equal after a round trip.
+        .put("secondsBits", p.seconds.map(|s| hex(s.to_bits())))
+        .put("at", p.at)
+        .put("catalog", &p.catalog)
+        .done()
+}
+
+fn payload_from(v: &Json, path: &str) -> Result<RequestPayload> {
+    let f = Fields::of(
+        v,
+        path,
+        &["feature", "tier", "units", "secondsBits", "at", "catalog"],
+        SNAP,
+    )?;
+    let seconds = match f.opt("secondsBits") {
+        None => None,
+        Some(_) => Some(f64::from_bits(
+            u64::from_str_radix(f.str("secondsBits")?, 16)
+                .map_err(|_| f.err("secondsBits", "must be 16 hex digits"))?,
+        )),
+    };
+    Ok(RequestPayload {
+        feature: f.str("feature")?.to_string(),
+        tier: Tier::parse(f.str("tier")?)
+            .map_err(|_| f.err("tier", "must be general or premium"))?,
+        units: f.u64("units")?,
+        seconds,
+        at: f.instant("at")?,
+        catalog: f.str("catalog")?.to_string(),
+    })
+}
+
+fn charge_json(c: &Charge) -> Json {
+    c.to_json()
+}
+
+fn charge_from(v: &Json, path: &str) -> Result<Charge> {
+    let f = Fields::of(v, path, &["id", "credits", "units", "draws", "at"], SNAP)?;
+    Ok(Charge {
+        id: f.str("id")?.to_string(),
+        credits: credits(&f, "credits")?,
+        units: f.u64("units")?,
+        draws: draws(&f, "draws")?,
+        at: f.instant("at")?,
+    })
+}
+
+fn charge_state_json(c: &ChargeState) -> Json {
+    Obj::new()
+        .put("result", charge_json(&c.result))
+        .put("feature", &c.feature)
+        .put("unitCredits", c.unit_credits)
+        .put("refundedUnits", c.refunded_units)
+        .put("remaining", takes_json(&c.remaining))
+        .done()
+}
+
+fn charge_state_from(v: &Json, path: &str) -> Result<ChargeState> {
+    let f = Fields::of(
+        v,
+        path,
+        &[
+            "result",
+            "feature",
+            "unitCredits",
+            "refundedUnits",
+            "remaining",
+        ],
+        SNAP,
+    )?;
+    Ok(ChargeState {
+        result: charge_from(f.req("result")?, &f.path("result"))?,
+        feature: f.str("feature")?.to_string(),
+        unit_credits: credits(&f, "unitCredits")?,
+        refunded_units: f.u64("refundedUnits")?,
+        remaining: takes(&f, "remaining")?,
+    })
+}
+
+pub fn record_json(r: &Record) -> Json {
+    match r {
+        Record::Purchase { credits, at } => Obj::new()
+            .put("op", "purchase")
+            .put("credits", *credits)
+            .put("at", *at)
+            .done(),
+        Record::Promotion {
+            credits,
+            at,
+            expires_at,
+        } => Obj::new()
+            .put("op", "promotion")
+            .put("credits", *credits)
+            .put("at", *at)
+            .put("expiresAt", *expires_at)
+            .done(),
+        Record::Charge { request, charge } => Obj::new()
+            .put("op", "charge")
+            .put("request", payload_json(request))
+            .put("charge", charge_state_json(charge))
+            .done(),
+        Record::Hold {
+            request,
+            ttl_ms,
+            result,
+            unit_credits,
+            captured,
+        } => Obj::new()
+            .put("op", "hold")
+            .put("request", payload_json(request))
+            .put("ttlMs", *ttl_ms)
+            .put("result", result.to_json())
+            .put("unitCredits", *unit_credits)
+            .put("captured", captured.as_ref().map(charge_state_json))
+            .done(),
+        Record::Refund {
+            charge_id,
+            units,
+            at,
+            result,
+        } => Obj::new()
+            .put("op", "refund")
+            .put("chargeId", charge_id)
+            .put("units", *units)
+            .put("at", *at)
+            .put("result", result.to_json())
+            .done(),
+    }
+}
+
+pub fn record_from(v: &Json, path: &str) -> Result<Record> {
+    let op = v.get("op").and_then(Json::as_str).unwrap_or_default();
+    Ok(match op {
+        "purchase" => {
+            let f = Fields::of(v, path, &["op", "credits", "at"], SNAP)?;
+            Record::Purchase {
+                credits: credits(&f, "credits")?,
+                at: f.instant("at")?,
+            }
+        }
+        "promotion" => {
+            let f = Fields::of(v, path, &["op", "credits", "at", "expiresAt"], SNAP)?;
+            Record::Promotion {
+                credits: credits(&f, "credits")?,
+                at: f.instant("at")?,
+                expires_at: f.instant("expiresAt")?,
+            }
+        }
+        "charge" => {
+            let f = Fields::of(v, path, &["op", "request", "charge"], SNAP)?;
+            Record::Charge {
+                request: payload_from(f.req("request")?, &f.path("request"))?,
+                charge: charge_state_from(f.req("charge")?, &f.path("charge"))?,
+            }
+        }
+        "hold" => {
+            let f = Fields::of(
+                v,
+                path,
+                &[
+                    "op",
+                    "request",
+                    "ttlMs",
+                    "result",
+                    "unitCredits",
+                    "captured",
+                ],
+                SNAP,
+            )?;
+            let r = Fields::of(
+                f.req("result")?,
+                &f.path("result"),
+                &["id", "credits", "units", "draws", "expiresAt"],
+                SNAP,
+            )?;
+            Record::Hold {
+                request: payload_from(f.req("request")?, &f.path("request"))?,
+                ttl_ms: f.u64("ttlMs")?,
+                result: Hold {
+                    id: r.str("id")?.to_string(),
+                    credits: credits(&r, "credits")?,
+                    units: r.u64("units")?,
+                    draws: draws(&r, "draws")?,
+                    expires_at: r.instant("expiresAt")?,
+                },
+                unit_credits: credits(&f, "unitCredits")?,
+                captured: match f.opt("captured") {
+                    None => None,
+                    Some(c) => Some(charge_state_from(c, &f.path("captured"))?),
+                },
+            }
+        }
+        "refund" => {
+            let f = Fields::of(v, path, &["op", "chargeId", "units", "at", "result"], SNAP)?;
+            let r = Fields::of(
+                f.req("result")?,
+                &f.path("result"),
+                &["chargeId", "credits", "units", "draws"],
+                SNAP,
+            )?;
+            Record::Refund {
+                charge_id: f.str("chargeId")?.to_string(),
+                units: f.u64("units")?,
+                at: f.instant("at")?,
+                result: Refund {
+                    charge_id: r.str("chargeId")?.to_string(),
+                    credits: credits(&r, "credits")?,
+                    units: r.u64("units")?,
+                    draws: draws(&r, "draws")?,
+                },
+            }
+        }
+        _ => {
+            return Err(Error::new(
+                SNAP,
+                format!("{path}.op must be purchase, promotion, charge, hold or refund"),
+            ))
+        }
+    })
+}
+
+pub fn entry_from(v: &Json, path: &str) -> Result<LedgerEntry> {
+    let f = Fields::of(
+        v,
+        path,
+        &[
+            "seq", "at", "type", "kind", "lotId", "credits", "ref", "feature", "total",
+        ],
+        SNAP,
+    )?;
+    let type_text = f.str("type")?;
+    let entry_type = [
+        EntryType::Grant,
+        EntryType::Charge,
+        EntryType::Refund,
+        EntryType::Hold,
+        EntryType::Capture,
+        EntryType::Release,
+        EntryType::Expire,
+        EntryType::Freeze,
+        EntryType::Unfreeze,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == type_text)
+    .ok_or_else(|| f.err("type", "is not a ledger entry type"))?;
+    let text = |key: &str| -> Result<Option<String>> {
+        f.opt(key)
+            .map(|_| f.str(key).map(str::to_string))
+            .transpose()
+    };
+    Ok(LedgerEntry {
+        seq: f.u64("seq")?,
+        at: f.instant("at")?,
+        entry_type,
+        kind: f.opt("kind").map(|_| kind(&f, "kind")).transpose()?,
+        lot_id: text("lotId")?,
+        credits: f.i64("credits")?,
+        reference: text("ref")?,
+        feature: text("feature")?,
+        total: credits(&f, "total")?.get(),
+    })
+}

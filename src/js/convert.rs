@@ -1,0 +1,184 @@
+//! Every conversion between JavaScript values and core types, in one place. Nothing here trusts its input: any
+//! value of any type arrives as a `JsValue` and leaves as a typed core value or a typed `Error`.
+
+use crate::catalog::{positive_whole, UsageRequest};
+use crate::credits::{Credits, MAX_CREDITS};
+use crate::error::{num_text, Error, ErrorCode, Result};
+use crate::json::ToJson;
+use crate::time::Instant;
+use js_sys::{Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Turns an engine error into the JS `Error` thrown to callers: `.code`, a readable `.message`, and `.shortfall`
+/// for `E_INSUFFICIENT`.
+pub fn to_js_error(err: Error) -> JsValue {
+    let js = js_sys::Error::new(&format!("{}: {}", err.code.as_str(), err.message));
+    let _ = Reflect::set(&js, &"code".into(), &err.code.as_str().into());
+    if let Some(s) = err.shortfall {
+        let _ = Reflect::set(&js, &"shortfall".into(), &JsValue::from_f64(s as f64));
+    }
+    js.into()
+}
+
+pub type JsResult<T> = std::result::Result<T, JsValue>;
+
+/// Runs a core call and converts its error.
+pub fn js<T>(r: Result<T>) -> JsResult<T> {
+    r.map_err(to_js_error)
+}
+
+/// A plain object (not null, not an array) or `E_BAD_REQUEST` naming what was expected.
+pub fn object<'a>(v: &'a JsValue, what: &str) -> Result<&'a JsValue> {
+    if v.is_object() && !js_sys::Array::is_array(v) && !v.is_function() {
+        Ok(v)
+    } else {
+        Err(Error::bad_request(format!(
+            "{what} must be an object, got {}",
+            type_name(v)
+        )))
+    }
+}
+
+/// Reads a property without letting a throwing getter or proxy escape as an untyped exception.
+pub fn field(obj: &JsValue, key: &str) -> Result<JsValue> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .map_err(|_| Error::bad_request(format!("reading '{key}' threw an exception")))
+}
+
+/// `undefined` and `null` both mean "not given".
+pub fn optional(v: JsValue) -> Option<JsValue> {
+    if v.is_undefined() || v.is_null() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+pub fn type_name(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".into()
+    } else if js_sys::Array::is_array(v) {
+        "an array".into()
+    } else {
+        v.js_typeof()
+            .as_string()
+            .unwrap_or_else(|| "an unknown value".into())
+    }
+}
+
+pub fn string(v: &JsValue, what: &str) -> Result<String> {
+    v.as_string()
+        .ok_or_else(|| Error::bad_request(format!("{what} must be a string, got {}", type_name(v))))
+}
+
+pub fn number(v: &JsValue, what: &str) -> Result<f64> {
+    v.as_f64()
+        .ok_or_else(|| Error::bad_request(format!("{what} must be a number, got {}", type_name(v))))
+}
+
+/// A time: a `Date`, epoch milliseconds or an ISO-8601 string with `Z` or an offset.
+pub fn time(v: &JsValue, what: &str) -> Result<Instant> {
+    let wrap = |e: Error| Error::new(ErrorCode::Time, format!("{what}: {}", e.message));
+    if let Some(date) = v.dyn_ref::<js_sys::Date>() {
+        return Instant::from_f64_millis(date.get_time()).map_err(wrap);
+    }
+    if let Some(ms) = v.as_f64() {
+        return Instant::from_f64_millis(ms).map_err(wrap);
+    }
+    if let Some(text) = v.as_string() {
+        return Instant::parse(&text).map_err(wrap);
+    }
+    Err(Error::new(
+        ErrorCode::Time,
+        format!(
+            "{what} must be a Date, epoch milliseconds or an ISO-8601 string, got {}",
+            type_name(v)
+        ),
+    ))
+}
+
+pub fn time_field(obj: &JsValue, key: &str) -> Result<Instant> {
+    time(&field(obj, key)?, key)
+}
+
+/// Whole credits from a JS number: positive (or zero when `allow_zero`) and at most 2^53 - 1.
+pub fn credits(v: &JsValue, what: &str, allow_zero: bool) -> Result<Credits> {
+    let n = number(v, what)?;
+    let min = if allow_zero { 0.0 } else { 1.0 };
+    if !n.is_finite() || n.fract() != 0.0 || n < min || n > MAX_CREDITS as f64 {
+        let range = if allow_zero { "0" } else { "1" };
+        return Err(Error::bad_request(format!(
+            "{what} must be a whole number of credits from {range} to 2^53 - 1, got {}",
+            num_text(n)
+        )));
+    }
+    Credits::new(n as u64)
+}
+
+pub fn credits_field(obj: &JsValue, key: &str, allow_zero: bool) -> Result<Credits> {
+    credits(&field(obj, key)?, key, allow_zero)
+}
+
+pub fn string_field(obj: &JsValue, key: &str) -> Result<String> {
+    string(&field(obj, key)?, key)
+}
+
+/// A `UsageRequest` object: `{ feature, units?, tier?, seconds? }`.
+pub fn usage_request(v: &JsValue) -> Result<UsageRequest> {
+    let obj = object(v, "the usage request")?;
+    let feature = string_field(obj, "feature")?;
+    let units = optional(field(obj, "units")?)
+        .map(|u| number(&u, "units"))
+        .transpose()?;
+    let tier = optional(field(obj, "tier")?)
+        .map(|t| string(&t, "tier"))
+        .transpose()?;
+    let seconds = optional(field(obj, "seconds")?)
+        .map(|s| number(&s, "seconds"))
+        .transpose()?;
+    UsageRequest::from_raw(&feature, units, tier.as_deref(), seconds)
+}
+
+/// A positive whole number field (units to refund or capture).
+pub fn units_field(obj: &JsValue, key: &str) -> Result<u64> {
+    positive_whole(
+        number(&field(obj, key)?, key)?,
+        key,
+        crate::catalog::MAX_UNITS,
+    )
+}
+
+/// Text from an object given as a JSON string or as an object (serialized with `JSON.stringify`).
+pub fn json_text(v: &JsValue, what: &str, code: ErrorCode) -> Result<String> {
+    if let Some(text) = v.as_string() {
+        return Ok(text);
+    }
+    if !v.is_object() {
+        return Err(Error::new(
+            code,
+            format!(
+                "{what} must be an object or a JSON string, got {}",
+                type_name(v)
+            ),
+        ));
+    }
+    JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            Error::new(
+                code,
+                format!("{what} cannot be serialized as JSON (cycle, BigInt or a throwing getter)"),
+            )
+        })
+}
+
+/// A core result as a plain JS value (through JSON: small results, one parse, no per-field boundary crossing).
+pub fn to_js<T: ToJson + ?Sized>(value: &T) -> Result<JsValue> {
+    json_to_js(&value.to_json())
+}
+
+pub fn json_to_js(value: &crate::json::Json) -> Result<JsValue> {
+    JSON::parse(&value.write()).map_err(|_| Error::bad_request("cannot convert the result"))
+}

@@ -1,0 +1,346 @@
+//! The wasm-bindgen layer and nothing else: `Catalog` and `Wallet` handle classes whose state stays inside WASM,
+//! converting each argument once on the way in (`convert`) and each result once on the way out. No rule lives here.
+
+mod convert;
+mod watch;
+mod zone;
+
+use crate::catalog::Catalog as CoreCatalog;
+use crate::error::{Error, ErrorCode};
+use crate::wallet::Wallet as CoreWallet;
+use convert::*;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+#[wasm_bindgen(start)]
+fn start() {
+    crate::calendar::install_zone_rules(Box::new(zone::IntlRules));
+}
+
+thread_local! {
+    static DEFAULT_CATALOG: RefCell<Option<Rc<CoreCatalog>>> = const { RefCell::new(None) };
+    /// Live catalogs by content id, so a `catalog` option (a `Catalog` handle) can be resolved from its `id`.
+    static CATALOGS: RefCell<Vec<(String, Weak<CoreCatalog>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The embedded catalog, parsed on first use.
+fn default_catalog() -> Rc<CoreCatalog> {
+    DEFAULT_CATALOG.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            Rc::clone(slot.get_or_insert_with(|| Rc::new(CoreCatalog::default_catalog())))
+        }
+        Err(_) => Rc::new(CoreCatalog::default_catalog()),
+    })
+}
+
+fn register(catalog: Rc<CoreCatalog>) -> Rc<CoreCatalog> {
+    CATALOGS.with(|cell| {
+        if let Ok(mut map) = cell.try_borrow_mut() {
+            if let Some(live) = map
+                .iter()
+                .find(|(id, _)| id == catalog.id())
+                .and_then(|(_, w)| w.upgrade())
+            {
+                return live;
+            }
+            map.retain(|(_, w)| w.strong_count() > 0);
+            map.push((catalog.id().to_string(), Rc::downgrade(&catalog)));
+        }
+        catalog
+    })
+}
+
+/// The catalog an option names: a `Catalog` handle (resolved through its id), or the default when absent.
+fn catalog_option(v: JsValue) -> crate::error::Result<Rc<CoreCatalog>> {
+    let Some(v) = optional(v) else {
+        return Ok(default_catalog());
+    };
+    let bad = || {
+        Error::bad_request(
+            "catalog must be a Catalog (from Catalog.default() or Catalog.fromJSON())",
+        )
+    };
+    if !v.is_object() {
+        return Err(bad());
+    }
+    let id = field(&v, "id")?.as_string().ok_or_else(bad)?;
+    let default = default_catalog();
+    if default.id() == id {
+        return Ok(default);
+    }
+    CATALOGS
+        .with(|cell| {
+            let map = cell.try_borrow().ok()?;
+            map.iter()
+                .find(|(k, _)| *k == id)
+                .and_then(|(_, w)| w.upgrade())
+        })
+        .ok_or_else(bad)
+}
+
+/// A price list. `Catalog.default()` is the embedded one; `Catalog.fromJSON()` validates a custom one.
+#[wasm_bindgen(js_name = Catalog)]
+pub struct JsCatalog {
+    inner: Rc<CoreCatalog>,
+}
+
+#[wasm_bindgen(js_class = Catalog)]
+impl JsCatalog {
+    #[wasm_bindgen(js_name = "default")]
+    pub fn default_catalog() -> JsCatalog {
+        JsCatalog {
+            inner: default_catalog(),
+        }
+    }
+
+    #[wasm_bindgen(js_name = fromJSON)]
+    pub fn from_json(spec: JsValue) -> JsResult<JsCatalog> {
+        let text = js(json_text(&spec, "the catalog", ErrorCode::Catalog))?;
+        let catalog = js(CoreCatalog::from_json(&text))?;
+        Ok(JsCatalog {
+            inner: register(Rc::new(catalog)),
+        })
+    }
+
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> JsResult<JsValue> {
+        js(json_to_js(&self.inner.to_json_value()))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    pub fn quote(&self, req: JsValue) -> JsResult<JsValue> {
+        js(usage_request(&req)
+            .and_then(|r| self.inner.quote(&r))
+            .and_then(|q| to_js(&q)))
+    }
+}
+
+/// One account's credits. Load once (`create` or `fromJSON`), then call methods; state stays in WASM.
+#[wasm_bindgen(js_name = Wallet)]
+pub struct JsWallet {
+    pub(crate) inner: Rc<RefCell<CoreWallet>>,
+}
+
+impl JsWallet {
+    fn read<T>(&self, f: impl FnOnce(&CoreWallet) -> crate::error::Result<T>) -> JsResult<T> {
+        let w = self.inner.try_borrow().map_err(|_| to_js_error(busy()))?;
+        js(f(&w))
+    }
+    fn write<T>(&self, f: impl FnOnce(&mut CoreWallet) -> crate::error::Result<T>) -> JsResult<T> {
+        let mut w = self
+            .inner
+            .try_borrow_mut()
+            .map_err(|_| to_js_error(busy()))?;
+        js(f(&mut w))
+    }
+}
+
+fn busy() -> Error {
+    Error::bad_request("the wallet is in use by another call (re-entrant call from a callback)")
+}
+
+#[wasm_bindgen(js_class = Wallet)]
+impl JsWallet {
+    pub fn create(opts: JsValue) -> JsResult<JsWallet> {
+        let wallet = js(object(&opts, "Wallet.create options")
+            .and_then(|o| string_field(o, "timeZone"))
+            .map_err(|e| Error::new(ErrorCode::TimeZone, e.message))
+            .and_then(|zone| CoreWallet::create(&zone)))?;
+        Ok(JsWallet {
+            inner: Rc::new(RefCell::new(wallet)),
+        })
+    }
+
+    #[wasm_bindgen(js_name = fromJSON)]
+    pub fn from_json(snapshot: JsValue) -> JsResult<JsWallet> {
+        let text = js(json_text(&snapshot, "the snapshot", ErrorCode::Snapshot))?;
+        let wallet = js(CoreWallet::from_snapshot_json(&text))?;
+        Ok(JsWallet {
+            inner: Rc::new(RefCell::new(wallet)),
+        })
+    }
+
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> JsResult<JsValue> {
+        self.read(|w| json_to_js(&w.to_snapshot()))
+    }
+
+    #[wasm_bindgen(getter, js_name = timeZone)]
+    pub fn time_zone(&self) -> JsResult<String> {
+        self.read(|w| Ok(w.time_zone().to_string()))
+    }
+
+    #[wasm_bindgen(js_name = startTrial)]
+    pub fn start_trial(&self, o: JsValue) -> JsResult<()> {
+        self.write(|w| {
+            let o = object(&o, "startTrial options")?;
+            w.start_trial(
+                time_field(o, "at")?,
+                time_field(o, "until")?,
+                credits_field(o, "credits", false)?,
+            )
+        })
+    }
+
+    #[wasm_bindgen(js_name = activateMembership)]
+    pub fn activate_membership(&self, o: JsValue) -> JsResult<()> {
+        self.write(|w| {
+            let o = object(&o, "activateMembership options")?;
+            w.activate_membership(
+                time_field(o, "at")?,
+                time_field(o, "until")?,
+                credits_field(o, "monthlyCredits", true)?,
+                credits_field(o, "monthlyAgentCredits", true)?,
+            )
+        })
+    }
+
+    #[wasm_bindgen(js_name = dailyLogin)]
+    pub fn daily_login(&self, o: JsValue) -> JsResult<bool> {
+        self.write(|w| {
+            let o = object(&o, "dailyLogin options")?;
+            w.daily_login(time_field(o, "at")?, credits_field(o, "credits", false)?)
+        })
+    }
+
+    #[wasm_bindgen(js_name = grantPromotion)]
+    pub fn grant_promotion(&self, o: JsValue) -> JsResult<()> {
+        self.write(|w| {
+            let o = object(&o, "grantPromotion options")?;
+            w.grant_promotion(
+                &string_field(o, "id")?,
+                time_field(o, "at")?,
+                credits_field(o, "credits", false)?,
+                time_field(o, "expiresAt")?,
+            )
+        })
+    }
+
+    pub fn purchase(&self, o: JsValue) -> JsResult<()> {
+        self.write(|w| {
+            let o = object(&o, "purchase options")?;
+            w.purchase(
+                &string_field(o, "id")?,
+                time_field(o, "at")?,
+                credits_field(o, "credits", false)?,
+            )
+        })
+    }
+
+    pub fn balance(&self, at: JsValue) -> JsResult<JsValue> {
+        self.read(|w| to_js(&w.balance(time(&at, "at")?)?))
+    }
+
+    pub fn preview(&self, req: JsValue, at: JsValue, catalog: JsValue) -> JsResult<JsValue> {
+        self.read(|w| {
+            let req = usage_request(&req)?;
+            let at = time(&at, "at")?;
+            let catalog = catalog_option(catalog)?;
+            to_js(&w.preview(&req, at, &catalog)?)
+        })
+    }
+
+    pub fn charge(&self, req: JsValue, at: JsValue, o: JsValue) -> JsResult<JsValue> {
+        self.write(|w| {
+            let req = usage_request(&req)?;
+            let at = time(&at, "at")?;
+            let o = object(&o, "charge options")?;
+            let catalog = catalog_option(field(o, "catalog")?)?;
+            to_js(&w.charge(&req, at, &string_field(o, "id")?, &catalog)?)
+        })
+    }
+
+    pub fn refund(&self, charge_id: JsValue, o: JsValue) -> JsResult<JsValue> {
+        self.write(|w| {
+            let charge_id = string(&charge_id, "chargeId")?;
+            let o = object(&o, "refund options")?;
+            let units = units_field(o, "units")?;
+            let at = time_field(o, "at")?;
+            let id = optional(field(o, "id")?)
+                .map(|v| string(&v, "id"))
+                .transpose()?;
+            to_js(&w.refund(&charge_id, units, at, id.as_deref())?)
+        })
+    }
+
+    pub fn hold(&self, req: JsValue, at: JsValue, o: JsValue) -> JsResult<JsValue> {
+        self.write(|w| {
+            let req = usage_request(&req)?;
+            let at = time(&at, "at")?;
+            let o = object(&o, "hold options")?;
+            let ttl = number(&field(o, "ttlSeconds")?, "ttlSeconds")?;
+            if !ttl.is_finite() || ttl <= 0.0 || ttl * 1000.0 > crate::wallet::MAX_HOLD_MS as f64 {
+                return Err(Error::bad_request(format!(
+                    "ttlSeconds must be more than 0 and at most 2592000 (30 days), got {}",
+                    crate::error::num_text(ttl)
+                )));
+            }
+            // Whole milliseconds, at least one.
+            let ttl_ms = ((ttl * 1000.0).ceil() as u64).max(1);
+            let catalog = catalog_option(field(o, "catalog")?)?;
+            to_js(&w.hold(&req, at, &string_field(o, "id")?, ttl_ms, &catalog)?)
+        })
+    }
+
+    pub fn capture(&self, hold_id: JsValue, o: JsValue) -> JsResult<JsValue> {
+        self.write(|w| {
+            let hold_id = string(&hold_id, "holdId")?;
+            let o = object(&o, "capture options")?;
+            let units = number(&field(o, "units")?, "units")?;
+            if !units.is_finite()
+                || units.fract() != 0.0
+                || units < 1.0
+                || units > crate::catalog::MAX_UNITS as f64
+            {
+                return Err(Error::bad_request(format!(
+                    "units to capture must be a positive whole number, got {}",
+                    crate::error::num_text(units)
+                )));
+            }
+            to_js(&w.capture(&hold_id, units as u64, time_field(o, "at")?)?)
+        })
+    }
+
+    pub fn release(&self, hold_id: JsValue, o: JsValue) -> JsResult<()> {
+        self.write(|w| {
+            let hold_id = string(&hold_id, "holdId")?;
+            let o = object(&o, "release options")?;
+            w.release(&hold_id, time_field(o, "at")?)
+        })
+    }
+
+    pub fn project(&self, o: JsValue) -> JsResult<JsValue> {
+        self.read(|w| {
+            let o = object(&o, "project options")?;
+            to_js(&w.project(time_field(o, "from")?, time_field(o, "to")?)?)
+        })
+    }
+
+    pub fn ledger(&self) -> JsResult<JsValue> {
+        self.read(|w| to_js(w.ledger()))
+    }
+
+    /// When the next scheduled change (expiry, distribution, lapse, hold expiry) happens after `at`, or null.
+    #[wasm_bindgen(js_name = nextChange)]
+    pub fn next_change(&self, at: JsValue) -> JsResult<JsValue> {
+        self.read(|w| {
+            Ok(w.next_change(time(&at, "at")?)?
+                .map_or(JsValue::NULL, |t| t.to_iso().into()))
+        })
+    }
+
+    /// Calls `callback(balance)` exactly when each next scheduled change happens, measured from `now` (the
+    /// caller's clock), until the returned watcher's `stop()`.
+    pub fn watch(&self, callback: js_sys::Function, o: JsValue) -> JsResult<watch::Watcher> {
+        let now = js(object(&o, "watch options").and_then(|o| time_field(o, "now")))?;
+        Ok(watch::Watcher::start(Rc::clone(&self.inner), callback, now))
+    }
+}
