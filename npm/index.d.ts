@@ -23,6 +23,9 @@ export interface CreditEngineError extends Error {
 /** Loads the module; idempotent; call (and await) before anything else. */
 export function ready(): Promise<void>;
 
+/** Bytes of WebAssembly memory the module holds (grows, never shrinks; a diagnostic). */
+export function memoryBytes(): number;
+
 export interface UsageRequest {
   feature: string;
   /** Positive whole number; defaults from the catalog. Not for per-duration features. */

@@ -3,11 +3,16 @@
 import module from './credit_engine_bg.wasm';
 import { initSync, Catalog, Wallet, Watcher } from './credit_engine.js';
 
-initSync({ module });
+const instance = initSync({ module });
 
 export { Catalog, Wallet, Watcher };
 
 /** Already loaded on import in workerd; kept so the same code runs everywhere. */
 export function ready() {
   return Promise.resolve();
+}
+
+/** Bytes of WebAssembly memory in use by the module (a diagnostic for memory tests and dashboards). */
+export function memoryBytes() {
+  return instance.memory.buffer.byteLength;
 }
