@@ -26,6 +26,8 @@ pkg:
 
 test-js: pkg
 	scripts/ensure-tools.sh browser
+	@! grep -nE ':\s*(any|unknown)\b|<(any|unknown)>' pkg/index.d.ts || (echo "pkg/index.d.ts exposes any/unknown" && false)
+	tsc -p tests/js/types/tsconfig.json
 	node tests/js/run-all.mjs
 
 test: lint test-rust test-js

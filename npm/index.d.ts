@@ -90,12 +90,15 @@ export interface LedgerEntry {
   feature?: string; total: number;
 }
 
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
 /** The snapshot object of `Wallet.toJSON()`; treat it as opaque and pass it back to `Wallet.fromJSON()`. */
 export interface WalletSnapshot {
   format: 'credit-engine/wallet';
   version: number;
   timeZone: string;
-  [field: string]: unknown;
+  [field: string]: JsonValue;
 }
 
 /** A running `watch`; `stop()` ends it. */
