@@ -294,6 +294,13 @@ impl Catalog {
 
     /// Prices a request: units x unit price, video per started block of seconds.
     pub fn quote(&self, req: &UsageRequest) -> Result<Quote> {
+        // Requests built in Rust skip `from_raw`; the same field rules hold for them.
+        if let Some(units) = req.units {
+            positive_whole(units as f64, "units", MAX_UNITS)?;
+        }
+        if let Some(seconds) = req.seconds {
+            UsageRequest::from_raw(&req.feature, None, None, Some(seconds))?;
+        }
         let feature = self.feature(&req.feature)?;
         let tier = req.tier.unwrap_or(Tier::General);
         let unit_credits = feature.price(tier).ok_or_else(|| {

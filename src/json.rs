@@ -20,8 +20,11 @@ pub enum Json {
     Str(String),
     Arr(Vec<Json>),
     /// Key order is kept; the first of duplicate keys wins on lookup.
-    Obj(Vec<(String, Json)>),
+    Obj(Vec<(Key, Json)>),
 }
+
+/// An object key: the names the engine writes are static; keys read from text are owned.
+pub type Key = std::borrow::Cow<'static, str>;
 
 pub trait ToJson {
     fn to_json(&self) -> Json;
@@ -30,7 +33,10 @@ pub trait ToJson {
 impl Json {
     pub fn get(&self, key: &str) -> Option<&Json> {
         match self {
-            Json::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Json::Obj(fields) => fields
+                .iter()
+                .find(|(k, _)| k.as_ref() == key)
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -61,7 +67,7 @@ impl Json {
             _ => None,
         }
     }
-    pub fn as_object(&self) -> Option<&[(String, Json)]> {
+    pub fn as_object(&self) -> Option<&[(Key, Json)]> {
         match self {
             Json::Obj(fields) => Some(fields),
             _ => None,
@@ -70,7 +76,7 @@ impl Json {
 
     /// Compact JSON text.
     pub fn write(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(256);
         self.write_to(&mut out);
         out
     }
@@ -125,25 +131,23 @@ impl Json {
 }
 
 fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
     let mut digits = [0u8; 20];
-    let mut len = 0;
+    let mut pos = digits.len();
     let mut v = n.unsigned_abs();
     loop {
-        if let Some(d) = digits.get_mut(len) {
+        pos -= 1;
+        if let Some(d) = digits.get_mut(pos) {
             *d = b'0' + (v % 10) as u8;
         }
-        len += 1;
         v /= 10;
-        if v == 0 || len >= digits.len() {
+        if v == 0 || pos == 0 {
             break;
         }
     }
-    for d in digits.iter().take(len).rev() {
-        out.push(char::from(*d));
+    if n < 0 {
+        out.push('-');
     }
+    out.push_str(std::str::from_utf8(digits.get(pos..).unwrap_or_default()).unwrap_or_default());
 }
 
 /// A whole number as decimal text, without the formatting machinery.
@@ -156,24 +160,51 @@ pub fn int_text(n: i64) -> String {
 fn push_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let v = c as u32;
-                out.push_str("\\u");
-                for shift in [12, 8, 4, 0] {
-                    let nibble = ((v >> shift) & 0xf) as usize;
-                    out.push(char::from(HEX.get(nibble).copied().unwrap_or(b'0')));
-                }
+    // Byte scan, copying runs that need no escaping in one go. Everything escaped is ASCII except U+2028 and
+    // U+2029 (E2 80 A8/A9), which JavaScript source cannot hold raw.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let (escape, len): (&str, usize) = match b {
+            b'"' => ("\\\"", 1),
+            b'\\' => ("\\\\", 1),
+            b'\n' => ("\\n", 1),
+            b'\r' => ("\\r", 1),
+            b'\t' => ("\\t", 1),
+            0..=0x1f => ("", 1),
+            0xe2 if bytes.get(i + 1) == Some(&0x80)
+                && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)) =>
+            {
+                ("", 3)
             }
-            c => out.push(c),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        if escape.is_empty() {
+            let v = if len == 3 {
+                0x2028 + u32::from(bytes.get(i + 2) == Some(&0xa9))
+            } else {
+                u32::from(b)
+            };
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(char::from(
+                    HEX.get(((v >> shift) & 0xf) as usize)
+                        .copied()
+                        .unwrap_or(b'0'),
+                ));
+            }
+        } else {
+            out.push_str(escape);
         }
+        i += len;
+        run = i;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -258,7 +289,7 @@ impl Parser<'_> {
                     self.pos += 1;
                     self.ws();
                     let value = self.value(depth + 1)?;
-                    fields.push((key, value));
+                    fields.push((Key::Owned(key), value));
                     self.ws();
                     match self.peek() {
                         Some(b',') => self.pos += 1,
@@ -470,18 +501,18 @@ impl<T: ToJson> From<&[T]> for Json {
 
 /// Builds an object field by field, in order.
 #[derive(Default)]
-pub struct Obj(Vec<(String, Json)>);
+pub struct Obj(Vec<(Key, Json)>);
 
 impl Obj {
     pub fn new() -> Obj {
         Obj(Vec::new())
     }
-    pub fn put(mut self, key: &str, value: impl Into<Json>) -> Obj {
-        self.0.push((key.to_string(), value.into()));
+    pub fn put(mut self, key: &'static str, value: impl Into<Json>) -> Obj {
+        self.0.push((Key::Borrowed(key), value.into()));
         self
     }
     /// Adds the field only when there is a value (absent rather than null).
-    pub fn maybe<T: Into<Json>>(self, key: &str, value: Option<T>) -> Obj {
+    pub fn maybe<T: Into<Json>>(self, key: &'static str, value: Option<T>) -> Obj {
         match value {
             Some(v) => self.put(key, v),
             None => self,
@@ -496,7 +527,7 @@ impl Obj {
 
 /// Reads the fields of one JSON object, refusing unknown keys; every error names the path and uses one code.
 pub struct Fields<'a> {
-    fields: &'a [(String, Json)],
+    fields: &'a [(Key, Json)],
     path: String,
     code: ErrorCode,
 }
@@ -512,7 +543,7 @@ impl<'a> Fields<'a> {
         let fields = value
             .as_object()
             .ok_or_else(|| Error::new(code, format!("{path} must be an object")))?;
-        if let Some((k, _)) = fields.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        if let Some((k, _)) = fields.iter().find(|(k, _)| !allowed.contains(&k.as_ref())) {
             let shown = crate::error::clip(k, 64);
             return Err(Error::new(
                 code,

@@ -12,7 +12,7 @@ use crate::codec::{
 };
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::{Fields, Json, Obj, ToJson};
+use crate::json::{Fields, Json, Key, Obj, ToJson};
 use crate::ledger::LedgerEntry;
 use crate::state::{State, MAX_LOTS};
 use crate::wallet::{Record, Records, Wallet};
@@ -50,7 +50,7 @@ impl Wallet {
         let records = Json::Obj(
             self.records
                 .iter()
-                .map(|(id, r)| (id.clone(), record_json(r)))
+                .map(|(id, r)| (Key::Owned(id.clone()), record_json(r)))
                 .collect(),
         );
         Obj::new()
@@ -131,7 +131,7 @@ impl Wallet {
             .ok_or_else(|| f.err("records", "must be an object"))?;
         let mut records = Records::default();
         for (id, v) in record_fields {
-            if !records.insert(id.clone(), record_from(v, "snapshot.records[]")?) {
+            if !records.insert(id.to_string(), record_from(v, "snapshot.records[]")?) {
                 return Err(snap_err(format!("record id '{id}' appears twice")));
             }
         }
@@ -158,6 +158,7 @@ impl Wallet {
             state,
             records,
             ledger,
+            cache: Default::default(),
         })
     }
 }

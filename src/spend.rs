@@ -42,64 +42,88 @@ impl Plan {
     }
 }
 
-/// May a lot of this kind pay for this feature, and in which group: agent-only lots first for agent features.
-fn group(kind: Kind, agent_feature: bool) -> Option<u8> {
-    match (kind.agent_only(), agent_feature) {
-        (true, true) => Some(0),
-        (true, false) => canary_agent_lots_for_regular(),
-        (false, _) => Some(1),
-    }
+/// The usable lots in consumption order as an agent feature spends them: agent-only lots first, then regular lots,
+/// each group by soonest expiry, then earlier grant, then lot id. A non-agent feature spends `items[split..]` only.
+/// Depends on the lots alone, so a wallet can keep it between mutations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Order {
+    pub items: Vec<usize>,
+    pub split: usize,
+    /// Usable agent-only and regular credits.
+    pub agent: Credits,
+    pub regular: Credits,
 }
 
-/// Correct rule: agent-only credits never pay for a non-agent feature. The `canary` build breaks exactly this rule
-/// on purpose so the property tests can show that they catch a wrong consumption rule.
-#[cfg(not(feature = "canary"))]
-fn canary_agent_lots_for_regular() -> Option<u8> {
-    None
-}
-#[cfg(feature = "canary")]
-fn canary_agent_lots_for_regular() -> Option<u8> {
-    Some(2)
-}
-
-/// Plans the draws for `cost` over the usable lots: agent-only group first (agent features only), then regular;
-/// within a group soonest expiry first, then earlier grant, then lot id. All-or-nothing.
-pub fn plan(lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
-    let mut candidates: Vec<(u8, usize)> = Vec::new();
-    let mut available = Credits::ZERO;
-    for (i, lot) in lots.iter().enumerate() {
-        if !lot.usable() {
-            continue;
+impl Order {
+    pub fn of(lots: &[Lot]) -> Result<Order> {
+        let mut keyed: Vec<(u8, usize)> = Vec::new();
+        let (mut agent, mut regular) = (Credits::ZERO, Credits::ZERO);
+        for (i, lot) in lots.iter().enumerate().filter(|(_, l)| l.usable()) {
+            if lot.kind.agent_only() {
+                agent = agent.plus(lot.credits)?;
+                keyed.push((0, i));
+            } else {
+                regular = regular.plus(lot.credits)?;
+                keyed.push((1, i));
+            }
         }
-        if let Some(g) = group(lot.kind, agent_feature) {
-            candidates.push((g, i));
-            available = available.plus(lot.credits)?;
+        sort_in_order(lots, &mut keyed);
+        let split = keyed.iter().take_while(|(g, _)| *g == 0).count();
+        Ok(Order {
+            items: keyed.into_iter().map(|(_, i)| i).collect(),
+            split,
+            agent,
+            regular,
+        })
+    }
+
+    /// Where a feature starts spending: agent features from the first lot, others from the regular group.
+    fn start(&self, agent_feature: bool) -> usize {
+        if agent_feature || cfg!(feature = "canary") {
+            // The `canary` build breaks the rule on purpose (agent credits pay for regular features) so the
+            // property tests can show that they catch a wrong consumption rule.
+            0
+        } else {
+            self.split
         }
     }
-    if available < cost {
-        return Ok(Plan {
-            takes: Vec::new(),
+
+    /// Plans the draws for `cost`: all or nothing.
+    pub fn plan(&self, lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
+        let start = self.start(agent_feature);
+        let available = if start == 0 {
+            self.agent.plus(self.regular)?
+        } else {
+            self.regular
+        };
+        if available < cost {
+            return Ok(Plan {
+                takes: Vec::new(),
+                available,
+                shortfall: cost.minus(available)?,
+            });
+        }
+        let mut takes = Vec::new();
+        let mut left = cost;
+        for &i in self.items.iter().skip(start) {
+            if left.is_zero() {
+                break;
+            }
+            let take = lots.get(i).map_or(Credits::ZERO, |l| l.credits).min(left);
+            takes.push((i, take));
+            left = left.minus(take)?;
+        }
+        Ok(Plan {
+            takes,
             available,
-            shortfall: cost.minus(available)?,
-        });
+            shortfall: Credits::ZERO,
+        })
     }
-    sort_in_order(lots, &mut candidates);
-    let mut takes = Vec::new();
-    let mut left = cost;
-    for (_, i) in candidates {
-        if left.is_zero() {
-            break;
-        }
-        let have = lots.get(i).map_or(Credits::ZERO, |l| l.credits);
-        let take = have.min(left);
-        takes.push((i, take));
-        left = left.minus(take)?;
-    }
-    Ok(Plan {
-        takes,
-        available,
-        shortfall: Credits::ZERO,
-    })
+}
+
+/// Plans the draws for `cost` over the usable lots (SPEC section 4); see [`Order`].
+pub fn plan(lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
+    Order::of(lots)?.plan(lots, agent_feature, cost)
 }
 
 /// Sorts (group, lot index) pairs into consumption order: group first, then soonest expiry, grant, lot id.

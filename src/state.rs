@@ -425,14 +425,27 @@ impl State {
         lots.chain(holds).chain(membership).filter(|e| *e > t).min()
     }
 
+    /// The earliest scheduled event of any kind (also invisible ones, such as an empty lot's expiry).
+    pub fn next_due(&self) -> Option<Instant> {
+        let membership = match &self.membership {
+            Membership::Trial { until } => Some(*until),
+            Membership::Active { until, next_at, .. } => {
+                Some(next_at.map_or(*until, |n| n.min(*until)))
+            }
+            _ => None,
+        };
+        let lots = self
+            .lots
+            .iter()
+            .filter(|l| !l.expired)
+            .filter_map(|l| l.expires_at);
+        let holds = self.holds.iter().map(|h| h.expires_at);
+        lots.chain(holds).chain(membership).min()
+    }
+
     /// Whether any scheduled event is due at or before `t`.
     pub fn has_due(&self, t: Instant) -> bool {
-        self.membership_due(t).is_some()
-            || self.holds.iter().any(|h| h.expires_at <= t)
-            || self
-                .lots
-                .iter()
-                .any(|l| !l.expired && l.expires_at.is_some_and(|e| e <= t))
+        self.next_due().is_some_and(|d| d <= t)
     }
 
     /// Applies every scheduled event due at or before `t`, in time order; at one instant: hold expiries, then lot

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::journal::{signed, Fact, Journal, ProjectionPoint};
 use crate::ledger::{EntryType, LedgerEntry};
 use crate::lot::Kind;
-use crate::spend::{plan, take_from_end, Draw};
+use crate::spend::{take_from_end, Draw, Order};
 use crate::state::{Membership, OpenHold, State};
 use crate::time::Instant;
 use crate::view::{self, Balance, Preview, Totals};
@@ -195,6 +195,39 @@ pub struct Wallet {
     pub(crate) state: State,
     pub(crate) records: Records,
     pub(crate) ledger: Vec<LedgerEntry>,
+    pub(crate) cache: ReadCache,
+}
+
+/// What reads derive from the state, kept until the next mutation: the next scheduled event and the consumption
+/// order. A keystroke preview on an unchanged wallet then costs the draws it makes, not a sort of every lot.
+/// Never part of the wallet's identity: equal wallets may have different caches.
+#[derive(Debug, Default)]
+pub struct ReadCache(std::cell::RefCell<Derived>);
+
+#[derive(Debug, Default)]
+struct Derived {
+    next_due: Option<Option<Instant>>,
+    order: Option<std::sync::Arc<Order>>,
+}
+
+impl Clone for ReadCache {
+    fn clone(&self) -> Self {
+        ReadCache::default()
+    }
+}
+
+impl PartialEq for ReadCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ReadCache {
+    fn clear(&self) {
+        if let Ok(mut d) = self.0.try_borrow_mut() {
+            *d = Derived::default();
+        }
+    }
 }
 
 impl Wallet {
@@ -205,6 +238,7 @@ impl Wallet {
             state: State::new(),
             records: Records::default(),
             ledger: Vec::new(),
+            cache: ReadCache::default(),
         })
     }
 
@@ -265,6 +299,33 @@ impl Wallet {
         state.clock = Some(at);
         self.state = state;
         self.ledger.append(&mut journal.entries);
+        self.cache.clear();
+    }
+
+    /// The next scheduled event of the current state (cached).
+    fn next_due(&self) -> Option<Instant> {
+        if let Ok(d) = self.cache.0.try_borrow() {
+            if let Some(next) = d.next_due {
+                return next;
+            }
+        }
+        let next = self.state.next_due();
+        if let Ok(mut d) = self.cache.0.try_borrow_mut() {
+            d.next_due = Some(next);
+        }
+        next
+    }
+
+    /// The consumption order of the current state (cached).
+    fn order(&self) -> Result<std::sync::Arc<Order>> {
+        if let Some(order) = self.cache.0.try_borrow().ok().and_then(|d| d.order.clone()) {
+            return Ok(order);
+        }
+        let order = std::sync::Arc::new(Order::of(&self.state.lots)?);
+        if let Ok(mut d) = self.cache.0.try_borrow_mut() {
+            d.order = Some(std::sync::Arc::clone(&order));
+        }
+        Ok(order)
     }
 
     /// The state as of `at` for a read: as of the clock if `at` is earlier; a copy only if events are due.
@@ -273,7 +334,7 @@ impl Wallet {
             Some(clock) if at < clock => clock,
             _ => at,
         };
-        if !self.state.has_due(at) {
+        if self.next_due().is_none_or(|d| d > at) {
             return Ok((std::borrow::Cow::Borrowed(&self.state), at));
         }
         let mut copy = self.state.clone();
@@ -450,31 +511,31 @@ impl Wallet {
     pub fn preview(&self, req: &UsageRequest, at: Instant, catalog: &Catalog) -> Result<Preview> {
         let quote = catalog.quote(req)?;
         let (state, _) = self.read_state(at)?;
-        let plan = plan(&state.lots, quote.agent, quote.credits)?;
-        let (agent, regular, _) = view::totals(&state)?;
-        let mut after = Totals {
-            total: agent.plus(regular)?.get(),
-            agent: agent.get(),
-            regular: regular.get(),
+        let order = match &state {
+            std::borrow::Cow::Borrowed(_) => self.order()?,
+            std::borrow::Cow::Owned(advanced) => std::sync::Arc::new(Order::of(&advanced.lots)?),
         };
+        let plan = order.plan(&state.lots, quote.agent, quote.credits)?;
+        let (mut agent, mut regular) = (order.agent, order.regular);
         if plan.sufficient() {
             for &(i, credits) in &plan.takes {
-                let agent_lot = state.lots.get(i).is_some_and(|l| l.kind.agent_only());
-                let slot = if agent_lot {
-                    &mut after.agent
+                if state.lots.get(i).is_some_and(|l| l.kind.agent_only()) {
+                    agent = agent.minus(credits)?;
                 } else {
-                    &mut after.regular
-                };
-                *slot = Credits::new(*slot)?.minus(credits)?.get();
+                    regular = regular.minus(credits)?;
+                }
             }
-            after.total = Credits::new(after.total)?.minus(quote.credits)?.get();
         }
         Ok(Preview {
             credits: quote.credits.get(),
             sufficient: plan.sufficient(),
             shortfall: plan.shortfall.get(),
             draws: plan.draws(&state.lots),
-            balance_after: after,
+            balance_after: Totals {
+                total: agent.plus(regular)?.get(),
+                agent: agent.get(),
+                regular: regular.get(),
+            },
             quote,
         })
     }
@@ -795,9 +856,8 @@ impl Wallet {
             let total = takes
                 .iter()
                 .try_fold(Credits::ZERO, |acc, t| acc.plus(t.1))?;
-            let returns = take_from_end(&mut takes, total.minus(kept)?)?;
-            let again = s.give_back(&returns)?;
             let released = total.minus(kept)?;
+            let returns = take_from_end(&mut takes, released)?;
             j.write(
                 Fact {
                     at,
@@ -810,6 +870,9 @@ impl Wallet {
                 },
                 s.usable,
             );
+            // The capture entry shows the balance before the release that follows it (SPEC 8: each entry's total
+            // is the usable balance right after it).
+            let again = s.give_back(&returns)?;
             if !released.is_zero() {
                 j.write(
                     Fact {
@@ -876,7 +939,7 @@ fn positive(credits: Credits, field: &str) -> Result<()> {
 
 /// The draws for a quote, or `E_INSUFFICIENT` with the shortfall.
 fn spend(s: &State, quote: &Quote) -> Result<Vec<(usize, Credits)>> {
-    let p = plan(&s.lots, quote.agent, quote.credits)?;
+    let p = Order::of(&s.lots)?.plan(&s.lots, quote.agent, quote.credits)?;
     if !p.sufficient() {
         let scope = if quote.agent {
             "agent and regular"

@@ -40,10 +40,30 @@ pub fn object<'a>(v: &'a JsValue, what: &str) -> Result<&'a JsValue> {
     }
 }
 
+thread_local! {
+    /// Property names as JS strings, made once: passing a Rust string to JS costs a UTF-8 decode every time.
+    static KEYS: std::cell::RefCell<Vec<(usize, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn key(name: &'static str) -> JsValue {
+    let addr = name.as_ptr() as usize;
+    KEYS.with(|cell| {
+        let Ok(mut keys) = cell.try_borrow_mut() else {
+            return JsValue::from_str(name);
+        };
+        if let Some((_, v)) = keys.iter().find(|(a, _)| *a == addr) {
+            return v.clone();
+        }
+        let v = JsValue::from_str(name);
+        keys.push((addr, v.clone()));
+        v
+    })
+}
+
 /// Reads a property without letting a throwing getter or proxy escape as an untyped exception.
-pub fn field(obj: &JsValue, key: &str) -> Result<JsValue> {
-    Reflect::get(obj, &JsValue::from_str(key))
-        .map_err(|_| Error::bad_request(format!("reading '{key}' threw an exception")))
+pub fn field(obj: &JsValue, name: &'static str) -> Result<JsValue> {
+    Reflect::get(obj, &key(name))
+        .map_err(|_| Error::bad_request(format!("reading '{name}' threw an exception")))
 }
 
 /// `undefined` and `null` both mean "not given".
@@ -98,7 +118,7 @@ pub fn time(v: &JsValue, what: &str) -> Result<Instant> {
     ))
 }
 
-pub fn time_field(obj: &JsValue, key: &str) -> Result<Instant> {
+pub fn time_field(obj: &JsValue, key: &'static str) -> Result<Instant> {
     time(&field(obj, key)?, key)
 }
 
@@ -116,11 +136,11 @@ pub fn credits(v: &JsValue, what: &str, allow_zero: bool) -> Result<Credits> {
     Credits::new(n as u64)
 }
 
-pub fn credits_field(obj: &JsValue, key: &str, allow_zero: bool) -> Result<Credits> {
+pub fn credits_field(obj: &JsValue, key: &'static str, allow_zero: bool) -> Result<Credits> {
     credits(&field(obj, key)?, key, allow_zero)
 }
 
-pub fn string_field(obj: &JsValue, key: &str) -> Result<String> {
+pub fn string_field(obj: &JsValue, key: &'static str) -> Result<String> {
     string(&field(obj, key)?, key)
 }
 
@@ -141,7 +161,7 @@ pub fn usage_request(v: &JsValue) -> Result<UsageRequest> {
 }
 
 /// A positive whole number field (units to refund or capture).
-pub fn units_field(obj: &JsValue, key: &str) -> Result<u64> {
+pub fn units_field(obj: &JsValue, key: &'static str) -> Result<u64> {
     positive_whole(
         number(&field(obj, key)?, key)?,
         key,
