@@ -2,10 +2,9 @@
 # missing first (scripts/ensure-tools.sh). Everything else here is a step those two use.
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
-WASM := target/wasm32-unknown-unknown/release/credit_engine.wasm
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-js bench bench-native bench-js clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js bench bench-native bench-js clean
 
 all: pkg
 
@@ -18,7 +17,16 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 
 test-rust:
-	cargo test --all-targets
+	cargo test
+
+# The property tests must catch a deliberately wrong consumption rule (cargo feature `canary`): this target fails
+# if they do NOT fail.
+test-canary:
+	@cargo test -q --test properties --features canary >/tmp/credit-engine-canary.log 2>&1; status=$$?; \
+	rm -rf tests/proptest-regressions; \
+	if [ $$status -ne 0 ] && grep -q "test result: FAILED" /tmp/credit-engine-canary.log; then \
+	  echo "canary: the property tests caught the deliberately wrong rule (as they must)"; \
+	else tail -20 /tmp/credit-engine-canary.log; echo "canary: the property tests did not catch the wrong rule"; exit 1; fi
 
 pkg:
 	scripts/ensure-tools.sh wasm js
@@ -30,7 +38,7 @@ test-js: pkg
 	tsc -p tests/js/types/tsconfig.json
 	node tests/js/run-all.mjs
 
-test: lint test-rust test-js
+test: lint test-rust test-canary test-js
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)

@@ -74,14 +74,17 @@ impl Lot {
 }
 
 /// SPEC section 4 within a group: soonest expiry first (never-expiring last), then earlier grant, then lot id.
+/// The first two criteria as a plain key (cheap to sort on); the lot id breaks ties.
+pub fn order_key(lot: &Lot) -> (i64, i64) {
+    (
+        lot.expires_at.map_or(i64::MAX, Instant::millis),
+        lot.granted_at.millis(),
+    )
+}
+
+/// SPEC section 4 within a group, as an ordering of two lots.
 pub fn consumption_order(a: &Lot, b: &Lot) -> Ordering {
-    let expiry = match (a.expires_at, b.expires_at) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    };
-    expiry
-        .then(a.granted_at.cmp(&b.granted_at))
+    order_key(a)
+        .cmp(&order_key(b))
         .then_with(|| a.id.cmp(&b.id))
 }

@@ -3,7 +3,7 @@
 
 use crate::credits::Credits;
 use crate::error::Result;
-use crate::lot::{consumption_order, Kind, Lot};
+use crate::lot::{order_key, Kind, Lot};
 use std::cmp::Ordering;
 
 /// Credits taken from one lot.
@@ -128,10 +128,22 @@ pub fn plan(lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
 
 /// Sorts (group, lot index) pairs into consumption order: group first, then soonest expiry, grant, lot id.
 pub fn sort_in_order(lots: &[Lot], items: &mut [(u8, usize)]) {
-    items.sort_unstable_by(|&(ga, a), &(gb, b)| match (lots.get(a), lots.get(b)) {
-        (Some(la), Some(lb)) => ga.cmp(&gb).then_with(|| consumption_order(la, lb)),
-        _ => Ordering::Equal,
+    // Sorting on copied keys keeps the comparisons in cache; only exact ties look at the lots' ids.
+    let mut keyed: Vec<(u8, (i64, i64), usize)> = items
+        .iter()
+        .filter_map(|&(g, i)| lots.get(i).map(|l| (g, order_key(l), i)))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| match (lots.get(a.2), lots.get(b.2)) {
+                (Some(la), Some(lb)) => la.id.cmp(&lb.id),
+                _ => Ordering::Equal,
+            })
     });
+    for (slot, (g, _, i)) in items.iter_mut().zip(keyed) {
+        *slot = (g, i);
+    }
 }
 
 /// Splits `amount` off the end of a list of (lot index, credits) draws: the last-drawn credits first. Returns the
