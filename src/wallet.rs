@@ -207,7 +207,7 @@ pub struct ReadCache(std::cell::RefCell<Derived>);
 #[derive(Debug, Default)]
 struct Derived {
     next_due: Option<Option<Instant>>,
-    order: Option<std::sync::Arc<Order>>,
+    order: Option<Order>,
 }
 
 impl Clone for ReadCache {
@@ -316,16 +316,20 @@ impl Wallet {
         next
     }
 
-    /// The consumption order of the current state (cached).
-    fn order(&self) -> Result<std::sync::Arc<Order>> {
-        if let Some(order) = self.cache.0.try_borrow().ok().and_then(|d| d.order.clone()) {
-            return Ok(order);
-        }
-        let order = std::sync::Arc::new(Order::of(&self.state.lots)?);
+    /// Runs `f` with the consumption order of the current state (computed once per state).
+    fn with_order<T>(&self, f: impl FnOnce(&Order) -> Result<T>) -> Result<T> {
         if let Ok(mut d) = self.cache.0.try_borrow_mut() {
-            d.order = Some(std::sync::Arc::clone(&order));
+            if d.order.is_none() {
+                d.order = Some(Order::of(&self.state.lots)?);
+            }
         }
-        Ok(order)
+        match self.cache.0.try_borrow() {
+            Ok(d) => match d.order.as_ref() {
+                Some(order) => f(order),
+                None => f(&Order::of(&self.state.lots)?),
+            },
+            Err(_) => f(&Order::of(&self.state.lots)?),
+        }
     }
 
     /// The state as of `at` for a read: as of the clock if `at` is earlier; a copy only if events are due.
@@ -510,34 +514,14 @@ impl Wallet {
     /// What a request would cost and draw as of `at`; insufficiency is reported, not raised.
     pub fn preview(&self, req: &UsageRequest, at: Instant, catalog: &Catalog) -> Result<Preview> {
         let quote = catalog.quote(req)?;
-        let (state, _) = self.read_state(at)?;
-        let order = match &state {
-            std::borrow::Cow::Borrowed(_) => self.order()?,
-            std::borrow::Cow::Owned(advanced) => std::sync::Arc::new(Order::of(&advanced.lots)?),
-        };
-        let plan = order.plan(&state.lots, quote.agent, quote.credits)?;
-        let (mut agent, mut regular) = (order.agent, order.regular);
-        if plan.sufficient() {
-            for &(i, credits) in &plan.takes {
-                if state.lots.get(i).is_some_and(|l| l.kind.agent_only()) {
-                    agent = agent.minus(credits)?;
-                } else {
-                    regular = regular.minus(credits)?;
-                }
+        match self.read_state(at)? {
+            (std::borrow::Cow::Borrowed(state), _) => {
+                self.with_order(|order| preview_with(quote, state, order))
+            }
+            (std::borrow::Cow::Owned(state), _) => {
+                preview_with(quote, &state, &Order::of(&state.lots)?)
             }
         }
-        Ok(Preview {
-            credits: quote.credits.get(),
-            sufficient: plan.sufficient(),
-            shortfall: plan.shortfall.get(),
-            draws: plan.draws(&state.lots),
-            balance_after: Totals {
-                total: agent.plus(regular)?.get(),
-                agent: agent.get(),
-                regular: regular.get(),
-            },
-            quote,
-        })
     }
 
     /// The balance at `from` and after every scheduled change in (`from`, `to`].
@@ -926,6 +910,33 @@ impl Wallet {
             s.release_hold(j, hold_id, at).map(|_| ())
         })
     }
+}
+
+/// A preview from a state and its consumption order.
+fn preview_with(quote: Quote, state: &State, order: &Order) -> Result<Preview> {
+    let plan = order.plan(&state.lots, quote.agent, quote.credits)?;
+    let (mut agent, mut regular) = (order.agent, order.regular);
+    if plan.sufficient() {
+        for &(i, credits) in &plan.takes {
+            if state.lots.get(i).is_some_and(|l| l.kind.agent_only()) {
+                agent = agent.minus(credits)?;
+            } else {
+                regular = regular.minus(credits)?;
+            }
+        }
+    }
+    Ok(Preview {
+        credits: quote.credits.get(),
+        sufficient: plan.sufficient(),
+        shortfall: plan.shortfall.get(),
+        draws: plan.draws(&state.lots),
+        balance_after: Totals {
+            total: agent.plus(regular)?.get(),
+            agent: agent.get(),
+            regular: regular.get(),
+        },
+        quote,
+    })
 }
 
 fn positive(credits: Credits, field: &str) -> Result<()> {

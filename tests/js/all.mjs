@@ -2,6 +2,7 @@
 // One module importing every test file, so that each runtime entry imports just this and calls run().
 export * from './harness/t.mjs';
 import './api.test.mjs';
+import './calendar.test.mjs';
 import './hostile.test.mjs';
 import './memory.test.mjs';
 import './smoke.test.mjs';
