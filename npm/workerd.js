@@ -2,8 +2,10 @@
 // bytes at run time) and instantiated synchronously when this module loads.
 import module from './credit_engine_bg.wasm';
 import { initSync, Catalog, Wallet, Watcher } from './credit_engine.js';
+import { installFastPreview } from './fast.js';
 
 const instance = initSync({ module });
+installFastPreview(Wallet, Catalog, () => instance.memory);
 
 export { Catalog, Wallet, Watcher };
 

@@ -294,61 +294,120 @@ impl Catalog {
 
     /// Prices a request: units x unit price, video per started block of seconds.
     pub fn quote(&self, req: &UsageRequest) -> Result<Quote> {
-        // Requests built in Rust skip `from_raw`; the same field rules hold for them.
-        if let Some(units) = req.units {
-            positive_whole(units as f64, "units", MAX_UNITS)?;
-        }
-        if let Some(seconds) = req.seconds {
-            UsageRequest::from_raw(&req.feature, None, None, Some(seconds))?;
-        }
+        check_amounts(req.units, req.seconds)?;
         let feature = self.feature(&req.feature)?;
-        let tier = req.tier.unwrap_or(Tier::General);
-        let unit_credits = feature.price(tier).ok_or_else(|| {
-            Error::new(
-                ErrorCode::TierUnavailable,
-                format!(
-                    "feature '{}' has no {} tier; use 'general'",
-                    feature.id,
-                    tier.as_str()
-                ),
-            )
-        })?;
-        let units = match feature.billing {
-            Billing::Units { default_units } => {
-                if req.seconds.is_some() {
-                    return Err(Error::bad_request(format!(
-                        "feature '{}' is billed per {}, not per second: give units, not seconds",
-                        feature.id, feature.unit
-                    )));
-                }
-                req.units.unwrap_or(default_units)
-            }
-            Billing::PerSeconds { block_seconds } => {
-                if req.units.is_some() {
-                    return Err(Error::bad_request(format!(
-                        "feature '{}' is billed per started {block_seconds} seconds: give seconds, not units",
-                        feature.id
-                    )));
-                }
-                let seconds = req.seconds.ok_or_else(|| {
-                    Error::bad_request(format!(
-                        "feature '{}' is billed per started {block_seconds} seconds: seconds is required",
-                        feature.id
-                    ))
-                })?;
-                blocks(seconds, block_seconds)?
-            }
-        };
+        let p = price_of(feature, req.units, req.tier, req.seconds)?;
         Ok(Quote {
             feature: feature.id.clone(),
-            agent: feature.agent,
-            tier,
-            units,
-            unit_credits,
-            credits: unit_credits.times(units)?,
+            agent: p.agent,
+            tier: p.tier,
+            units: p.units,
+            unit_credits: p.unit_credits,
+            credits: p.credits,
             catalog: self.id.clone(),
         })
     }
+
+    /// `quote` without its strings, for the feature at `index` in `features()` (the JS fast path).
+    pub fn price_at(
+        &self,
+        index: usize,
+        units: Option<u64>,
+        tier: Option<Tier>,
+        seconds: Option<f64>,
+    ) -> Result<Price> {
+        check_amounts(units, seconds)?;
+        let feature = self
+            .features
+            .get(index)
+            .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, "unknown feature index"))?;
+        price_of(feature, units, tier, seconds)
+    }
+}
+
+/// The numbers of a quote: what pricing and the consumption order need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    pub agent: bool,
+    pub tier: Tier,
+    pub units: u64,
+    pub unit_credits: Credits,
+    pub credits: Credits,
+}
+
+/// The field rules of SPEC section 8 for units and seconds, whoever built the request.
+fn check_amounts(units: Option<u64>, seconds: Option<f64>) -> Result<()> {
+    if let Some(units) = units {
+        positive_whole(units as f64, "units", MAX_UNITS)?;
+    }
+    if let Some(s) = seconds {
+        if !s.is_finite() || s <= 0.0 {
+            return Err(Error::bad_request(format!(
+                "seconds must be a positive finite number, got {}",
+                num_text(s)
+            )));
+        }
+        if s > MAX_SECONDS {
+            return Err(Error::bad_request(format!(
+                "seconds may be at most 86400, got {}",
+                num_text(s)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Units x unit price; video per started block of seconds (SPEC section 3).
+fn price_of(
+    feature: &Feature,
+    units: Option<u64>,
+    tier: Option<Tier>,
+    seconds: Option<f64>,
+) -> Result<Price> {
+    let tier = tier.unwrap_or(Tier::General);
+    let unit_credits = feature.price(tier).ok_or_else(|| {
+        Error::new(
+            ErrorCode::TierUnavailable,
+            format!(
+                "feature '{}' has no {} tier; use 'general'",
+                feature.id,
+                tier.as_str()
+            ),
+        )
+    })?;
+    let units = match feature.billing {
+        Billing::Units { default_units } => {
+            if seconds.is_some() {
+                return Err(Error::bad_request(format!(
+                    "feature '{}' is billed per {}, not per second: give units, not seconds",
+                    feature.id, feature.unit
+                )));
+            }
+            units.unwrap_or(default_units)
+        }
+        Billing::PerSeconds { block_seconds } => {
+            if units.is_some() {
+                return Err(Error::bad_request(format!(
+                    "feature '{}' is billed per started {block_seconds} seconds: give seconds, not units",
+                    feature.id
+                )));
+            }
+            let seconds = seconds.ok_or_else(|| {
+                Error::bad_request(format!(
+                    "feature '{}' is billed per started {block_seconds} seconds: seconds is required",
+                    feature.id
+                ))
+            })?;
+            blocks(seconds, block_seconds)?
+        }
+    };
+    Ok(Price {
+        agent: feature.agent,
+        tier,
+        units,
+        unit_credits,
+        credits: unit_credits.times(units)?,
+    })
 }
 
 /// Started blocks of `block` seconds in `seconds` (7 s in 5 s blocks -> 2).

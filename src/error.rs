@@ -66,21 +66,33 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// An engine error. `shortfall` is set only for `E_INSUFFICIENT` (the credits missing).
+/// An engine error. Boxed so that every `Result` stays small (this is most of the module's copying code); its
+/// fields read as `err.code`, `err.message`, `err.shortfall`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorInner>);
+
+/// What an error says. `shortfall` is set only for `E_INSUFFICIENT` (the credits missing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorInner {
     pub code: ErrorCode,
     pub message: String,
     pub shortfall: Option<u64>,
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorInner;
+    fn deref(&self) -> &ErrorInner {
+        &self.0
+    }
+}
+
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             code,
             message: message.into(),
             shortfall: None,
-        }
+        }))
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::BadRequest, message)
@@ -93,13 +105,13 @@ impl Error {
         shortfall: u64,
         scope: &str,
     ) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             code: ErrorCode::Insufficient,
             message: format!(
                 "not enough credits for {feature}: it costs {needed}, usable {scope}: {available}; {shortfall} short"
             ),
             shortfall: Some(shortfall),
-        }
+        }))
     }
     pub fn overflow(what: &str) -> Self {
         Error::new(

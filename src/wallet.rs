@@ -72,6 +72,17 @@ impl RequestPayload {
     }
 }
 
+/// A plan as `plan_at` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// (lot index, kind, credits) in consumption order; empty when short.
+    pub takes: Vec<(usize, Kind, Credits)>,
+    /// The same draws with lot ids (only when asked for).
+    pub draws: Vec<Draw>,
+    pub shortfall: Credits,
+    pub after: Totals,
+}
+
 /// What a charge still owes back: the draws not yet refunded, in draw order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeState {
@@ -316,20 +327,14 @@ impl Wallet {
         next
     }
 
-    /// Runs `f` with the consumption order of the current state (computed once per state).
-    fn with_order<T>(&self, f: impl FnOnce(&Order) -> Result<T>) -> Result<T> {
+    /// Computes the consumption order of the current state once per state.
+    fn fill_order(&self) -> Result<()> {
         if let Ok(mut d) = self.cache.0.try_borrow_mut() {
             if d.order.is_none() {
                 d.order = Some(Order::of(&self.state.lots)?);
             }
         }
-        match self.cache.0.try_borrow() {
-            Ok(d) => match d.order.as_ref() {
-                Some(order) => f(order),
-                None => f(&Order::of(&self.state.lots)?),
-            },
-            Err(_) => f(&Order::of(&self.state.lots)?),
-        }
+        Ok(())
     }
 
     /// The state as of `at` for a read: as of the clock if `at` is earlier; a copy only if events are due.
@@ -514,14 +519,72 @@ impl Wallet {
     /// What a request would cost and draw as of `at`; insufficiency is reported, not raised.
     pub fn preview(&self, req: &UsageRequest, at: Instant, catalog: &Catalog) -> Result<Preview> {
         let quote = catalog.quote(req)?;
+        let planned = self.plan_at(quote.agent, quote.credits, at, true)?;
+        Ok(Preview {
+            credits: quote.credits.get(),
+            sufficient: planned.shortfall.is_zero(),
+            shortfall: planned.shortfall.get(),
+            draws: planned.draws,
+            balance_after: planned.after,
+            quote,
+        })
+    }
+
+    /// Plans `cost` as of `at`, reading as `preview` does: the draws (lot index, kind, credits) in order, the draws
+    /// with lot ids when `with_ids`, the shortfall and the balance after.
+    pub fn plan_at(
+        &self,
+        agent_feature: bool,
+        cost: Credits,
+        at: Instant,
+        with_ids: bool,
+    ) -> Result<Planned> {
+        let run = |state: &State, order: &Order| -> Result<Planned> {
+            let plan = order.plan(&state.lots, agent_feature, cost)?;
+            let (mut agent, mut regular) = (order.agent, order.regular);
+            let mut takes = Vec::with_capacity(plan.takes.len());
+            for &(i, credits) in &plan.takes {
+                let kind = state.lots.get(i).map_or(Kind::Membership, |l| l.kind);
+                if kind.agent_only() {
+                    agent = agent.minus(credits)?;
+                } else {
+                    regular = regular.minus(credits)?;
+                }
+                takes.push((i, kind, credits));
+            }
+            Ok(Planned {
+                draws: if with_ids {
+                    plan.draws(&state.lots)
+                } else {
+                    Vec::new()
+                },
+                takes,
+                shortfall: plan.shortfall,
+                after: Totals {
+                    total: agent.plus(regular)?.get(),
+                    agent: agent.get(),
+                    regular: regular.get(),
+                },
+            })
+        };
         match self.read_state(at)? {
             (std::borrow::Cow::Borrowed(state), _) => {
-                self.with_order(|order| preview_with(quote, state, order))
+                self.fill_order()?;
+                match self.cache.0.try_borrow() {
+                    Ok(d) if d.order.is_some() => match d.order.as_ref() {
+                        Some(order) => run(state, order),
+                        None => run(state, &Order::of(&state.lots)?),
+                    },
+                    _ => run(state, &Order::of(&state.lots)?),
+                }
             }
-            (std::borrow::Cow::Owned(state), _) => {
-                preview_with(quote, &state, &Order::of(&state.lots)?)
-            }
+            (std::borrow::Cow::Owned(state), _) => run(&state, &Order::of(&state.lots)?),
         }
+    }
+
+    /// The id of the lot at `index` (see `preview_indexed`).
+    pub fn lot_id(&self, index: usize) -> Option<&str> {
+        self.state.lots.get(index).map(|l| l.id.as_str())
     }
 
     /// The balance at `from` and after every scheduled change in (`from`, `to`].
@@ -910,33 +973,6 @@ impl Wallet {
             s.release_hold(j, hold_id, at).map(|_| ())
         })
     }
-}
-
-/// A preview from a state and its consumption order.
-fn preview_with(quote: Quote, state: &State, order: &Order) -> Result<Preview> {
-    let plan = order.plan(&state.lots, quote.agent, quote.credits)?;
-    let (mut agent, mut regular) = (order.agent, order.regular);
-    if plan.sufficient() {
-        for &(i, credits) in &plan.takes {
-            if state.lots.get(i).is_some_and(|l| l.kind.agent_only()) {
-                agent = agent.minus(credits)?;
-            } else {
-                regular = regular.minus(credits)?;
-            }
-        }
-    }
-    Ok(Preview {
-        credits: quote.credits.get(),
-        sufficient: plan.sufficient(),
-        shortfall: plan.shortfall.get(),
-        draws: plan.draws(&state.lots),
-        balance_after: Totals {
-            total: agent.plus(regular)?.get(),
-            agent: agent.get(),
-            regular: regular.get(),
-        },
-        quote,
-    })
 }
 
 fn positive(credits: Credits, field: &str) -> Result<()> {

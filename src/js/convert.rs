@@ -100,11 +100,11 @@ pub fn number(v: &JsValue, what: &str) -> Result<f64> {
 /// A time: a `Date`, epoch milliseconds or an ISO-8601 string with `Z` or an offset.
 pub fn time(v: &JsValue, what: &str) -> Result<Instant> {
     let wrap = |e: Error| Error::new(ErrorCode::Time, format!("{what}: {}", e.message));
-    if let Some(date) = v.dyn_ref::<js_sys::Date>() {
-        return Instant::from_f64_millis(date.get_time()).map_err(wrap);
-    }
     if let Some(ms) = v.as_f64() {
         return Instant::from_f64_millis(ms).map_err(wrap);
+    }
+    if let Some(date) = v.dyn_ref::<js_sys::Date>() {
+        return Instant::from_f64_millis(date.get_time()).map_err(wrap);
     }
     if let Some(text) = v.as_string() {
         return Instant::parse(&text).map_err(wrap);

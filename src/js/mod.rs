@@ -7,6 +7,7 @@ mod zone;
 
 use crate::catalog::Catalog as CoreCatalog;
 use crate::error::{Error, ErrorCode};
+use crate::time::Instant;
 use crate::wallet::Wallet as CoreWallet;
 use convert::*;
 use std::cell::RefCell;
@@ -24,6 +25,8 @@ fn start() {
 thread_local! {
     static DEFAULT_CATALOG: RefCell<Option<Rc<CoreCatalog>>> = const { RefCell::new(None) };
     /// Live catalogs by content id, so a `catalog` option (a `Catalog` handle) can be resolved from its `id`.
+    /// The fast preview's result buffer (read by npm/fast.js right after the call).
+    static OUT: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
     static CATALOGS: RefCell<Vec<(String, Weak<CoreCatalog>)>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -152,7 +155,7 @@ impl JsWallet {
     pub fn create(opts: JsValue) -> JsResult<JsWallet> {
         let wallet = js(object(&opts, "Wallet.create options")
             .and_then(|o| string_field(o, "timeZone"))
-            .map_err(|e| Error::new(ErrorCode::TimeZone, e.message))
+            .map_err(|e| Error::new(ErrorCode::TimeZone, e.message.clone()))
             .and_then(|zone| CoreWallet::create(&zone)))?;
         Ok(JsWallet {
             inner: Rc::new(RefCell::new(wallet)),
@@ -245,6 +248,76 @@ impl JsWallet {
             let at = time(&at, "at")?;
             let catalog = catalog_option(catalog)?;
             to_js(&w.preview(&req, at, &catalog)?)
+        })
+    }
+
+    /// The fast path of `preview` (see npm/fast.js): the request as plain numbers (`feature` is an index into the
+    /// catalog's feature list, `units`/`seconds` 0 when absent, `tier` 0 general / 1 premium), the result written as
+    /// numbers into a buffer whose address is returned. The same validation and rules as `preview`.
+    #[wasm_bindgen(js_name = __previewFast)]
+    pub fn preview_fast(
+        &self,
+        feature: u32,
+        units: f64,
+        tier: u32,
+        seconds: f64,
+        at_ms: f64,
+        at: JsValue,
+        catalog: JsValue,
+    ) -> JsResult<u32> {
+        self.read(|w| {
+            let catalog = catalog_option(catalog)?;
+            let some = |v: f64| (v != 0.0).then_some(v);
+            let units = some(units)
+                .map(|u| crate::catalog::positive_whole(u, "units", crate::catalog::MAX_UNITS))
+                .transpose()?;
+            let tier = if tier == 1 {
+                crate::catalog::Tier::Premium
+            } else {
+                crate::catalog::Tier::General
+            };
+            let p = catalog.price_at(feature as usize, units, Some(tier), some(seconds))?;
+            // `at` comes as a number when it is one (no call back to the host), else as the caller's value.
+            let at = if at_ms.is_nan() && !at.is_undefined() {
+                time(&at, "at")?
+            } else {
+                Instant::from_f64_millis(at_ms)
+                    .map_err(|e| Error::new(ErrorCode::Time, format!("at: {}", e.message)))?
+            };
+            let planned = w.plan_at(p.agent, p.credits, at, false)?;
+            let after = planned.after;
+            let head = [
+                p.credits.get() as f64,
+                f64::from(u8::from(planned.shortfall.is_zero())),
+                planned.shortfall.get() as f64,
+                p.units as f64,
+                p.unit_credits.get() as f64,
+                f64::from(u8::from(p.agent)),
+                f64::from(u8::from(p.tier == crate::catalog::Tier::Premium)),
+                after.total as f64,
+                after.agent as f64,
+                after.regular as f64,
+                planned.takes.len() as f64,
+            ];
+            OUT.with(|cell| {
+                let mut out = cell.try_borrow_mut().map_err(|_| busy())?;
+                out.clear();
+                out.extend_from_slice(&head);
+                for &(i, kind, credits) in &planned.takes {
+                    out.extend_from_slice(&[i as f64, kind as usize as f64, credits.get() as f64]);
+                }
+                Ok(out.as_ptr() as u32)
+            })
+        })
+    }
+
+    /// The id of the lot at `index` (the fast path caches these: a lot's index never changes).
+    #[wasm_bindgen(js_name = __lotId)]
+    pub fn lot_id(&self, index: u32) -> JsResult<String> {
+        self.read(|w| {
+            w.lot_id(index as usize)
+                .map(str::to_string)
+                .ok_or_else(|| Error::not_found("no lot at that index"))
         })
     }
 

@@ -275,3 +275,32 @@ test('api: dailyLogin grants once per local calendar day, DST-correct (Sao Paulo
   assert.eq(w.balance('2018-11-03T20:00:00Z').nextExpiry.at, '2018-11-04T03:00:00.000Z');
   assert.eq(w.dailyLogin({ at: '2018-11-04T03:00:00Z', credits: 5 }), true);
 });
+
+test('api: preview gives the same answer on its fast path (number times) and its generic path (other values)', async () => {
+  const w = await trialWallet();
+  w.grantPromotion({ id: 'promo', at: '2026-03-01T09:30:00Z', credits: 7, expiresAt: '2026-03-03T00:00:00Z' });
+  const iso = '2026-03-01T10:00:00.000Z';
+  const ms = Date.parse(iso);
+  const requests = [
+    { feature: 'ai_background' }, { feature: 'agent.image_generation', tier: 'premium', units: 3 },
+    { feature: 'agent.video_generation', seconds: 12.5 }, { feature: 'agent.ppt', tier: 'general' },
+    { feature: 'private_model', units: 3 }, { feature: 'agent.image_editing', units: 40 },
+  ];
+  for (const req of requests) {
+    const fast = w.preview(req, ms);
+    assert.eq(w.preview(req, iso), fast, `${req.feature}: ISO string`);
+    assert.eq(w.preview(req, new Date(ms)), fast, `${req.feature}: Date`);
+    assert.eq(w.preview({ ...req, units: req.units ?? null }, ms), fast, `${req.feature}: null units`);
+    assert.eq(w.preview(req, ms, Catalog.default()), fast, `${req.feature}: explicit default catalog`);
+    assert.eq(fast.quote, Catalog.default().quote(req), `${req.feature}: the quote`);
+  }
+  assert.throwsCode(() => w.preview({ feature: 'ai_background', units: 2.5 }, ms), 'E_BAD_REQUEST');
+  assert.throwsCode(() => w.preview({ feature: 'ai_background', units: Infinity }, ms), 'E_BAD_REQUEST');
+  assert.throwsCode(() => w.preview({ feature: 'agent.video_generation', seconds: Infinity }, ms), 'E_BAD_REQUEST');
+  assert.throwsCode(() => w.preview({ feature: 'ai_background' }, NaN), 'E_TIME');
+  assert.throwsCode(() => w.preview({ feature: 'ai_background' }, 1.5), 'E_TIME');
+  assert.throwsCode(() => w.preview({ feature: 'ai_model', tier: 'premium' }, ms), 'E_TIER_UNAVAILABLE');
+  const freed = Catalog.default();
+  freed.free();
+  assert.throwsCode(() => w.preview({ feature: 'ai_background' }, ms, freed), 'E_BAD_REQUEST');
+});

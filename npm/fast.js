@@ -1,0 +1,99 @@
+// The fast path of Wallet.prototype.preview, the call a front end makes on every keystroke. The generic path returns
+// its result through JSON (a parse costs more than the whole preview); this one passes the request as numbers and
+// reads the result as numbers from the module's memory, then builds the same object. It decides nothing: the Rust
+// core validates, prices and plans exactly as in the generic path, which still handles every unusual argument
+// (wrong types, unknown features, foreign catalogs), so errors are the same typed errors.
+const KINDS = ['daily_login', 'membership_agent', 'promotion', 'membership', 'trial', 'purchased'];
+const HEAD = 11; // numbers before the draws; see JsWallet::preview_fast in src/js/mod.rs
+const LOT_IDS = Symbol('credit-engine lot ids');
+
+export function installFastPreview(Wallet, Catalog, memory) {
+  const generic = Wallet.prototype.preview;
+  const tables = new WeakMap();
+  let defaultTable = null;
+  let view = new Float64Array(0);
+
+  /** A view of the whole module memory, renewed only when the memory has grown (which empties old views). */
+  function numbers() {
+    if (view.length === 0) view = new Float64Array(memory().buffer);
+    return view;
+  }
+
+  function table(catalog) {
+    return { id: catalog.id, index: new Map(catalog.toJSON().features.map((f, i) => [f.id, i])) };
+  }
+
+  function describe(catalog) {
+    if (catalog === undefined || catalog === null) {
+      if (!defaultTable) {
+        const c = Catalog.default();
+        defaultTable = table(c);
+        c.free();
+      }
+      return defaultTable;
+    }
+    if (!(catalog instanceof Catalog)) return null;
+    let t = tables.get(catalog);
+    if (!t) {
+      try {
+        t = table(catalog);
+      } catch {
+        return null; // a freed handle: the generic path reports it
+      }
+      tables.set(catalog, t);
+    }
+    return t;
+  }
+
+  function lotId(wallet, index) {
+    // A lot's index never changes (lots are never removed), so its id can be kept with the handle.
+    const ids = wallet[LOT_IDS] ?? (wallet[LOT_IDS] = []);
+    return ids[index] ?? (ids[index] = wallet.__lotId(index));
+  }
+
+  Object.defineProperty(Wallet.prototype, 'preview', {
+    configurable: true,
+    writable: true,
+    value: function preview(req, at, catalog) {
+      if (typeof req !== 'object' || req === null) return generic.call(this, req, at, catalog);
+      let feature, units, tier, seconds;
+      try {
+        ({ feature, units, tier, seconds } = req);
+      } catch {
+        return generic.call(this, req, at, catalog);
+      }
+      const t = describe(catalog);
+      const f = t === null ? undefined : t.index.get(feature);
+      if (f === undefined
+        || !(units === undefined || (typeof units === 'number' && units > 0))
+        || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
+        || !(tier === undefined || tier === 'general' || tier === 'premium')) {
+        return generic.call(this, req, at, catalog);
+      }
+      const own = catalog === undefined || catalog === null;
+      // A number `at` goes as a number; any other time value is converted by the module.
+      const ms = typeof at === 'number' ? at : NaN;
+      const ptr = this.__previewFast(f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms,
+        typeof at === 'number' ? undefined : at, own ? undefined : catalog);
+      const m = numbers();
+      const h = ptr / 8;
+      const n = m[h + 10];
+      const draws = new Array(n);
+      for (let k = 0, d = h + HEAD; k < n; k++, d += 3) {
+        draws[k] = { lotId: lotId(this, m[d]), kind: KINDS[m[d + 1]], credits: m[d + 2] };
+      }
+      const credits = m[h];
+      return {
+        quote: {
+          feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: m[h + 3],
+          unitCredits: m[h + 4], credits, catalog: t.id,
+        },
+        credits,
+        sufficient: m[h + 1] === 1,
+        shortfall: m[h + 2],
+        draws,
+        balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
+      };
+    },
+  });
+}
