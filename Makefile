@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js bench bench-native bench-js clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e screenshots bench bench-native bench-js clean
 
 all: pkg
 
@@ -38,7 +38,17 @@ test-js: pkg
 	tsc -p tests/js/types/tsconfig.json
 	node tests/js/run-all.mjs
 
-test: lint test-rust test-canary test-js
+# The demo page end to end in headless Chromium, against the server `make demo` uses.
+test-e2e: pkg
+	scripts/ensure-tools.sh browser
+	node tests/e2e/demo.e2e.mjs
+
+# Refreshes the committed screenshots in docs/screenshots/.
+screenshots: pkg
+	scripts/ensure-tools.sh browser
+	UPDATE_SCREENSHOTS=1 node tests/e2e/demo.e2e.mjs
+
+test: lint test-rust test-canary test-js test-e2e
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)

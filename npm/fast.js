@@ -3,9 +3,8 @@
 // reads the result as numbers from the module's memory, then builds the same object. It decides nothing: the Rust
 // core validates, prices and plans exactly as in the generic path, which still handles every unusual argument
 // (wrong types, unknown features, foreign catalogs), so errors are the same typed errors.
-const KINDS = ['daily_login', 'membership_agent', 'promotion', 'membership', 'trial', 'purchased'];
 const HEAD = 11; // numbers before the draws; see JsWallet::preview_fast in src/js/mod.rs
-const LOT_IDS = Symbol('credit-engine lot ids');
+const LOTS = Symbol('credit-engine lots');
 
 export function installFastPreview(Wallet, Catalog, memory) {
   const generic = Wallet.prototype.preview;
@@ -45,10 +44,10 @@ export function installFastPreview(Wallet, Catalog, memory) {
     return t;
   }
 
-  function lotId(wallet, index) {
-    // A lot's index never changes (lots are never removed), so its id can be kept with the handle.
-    const ids = wallet[LOT_IDS] ?? (wallet[LOT_IDS] = []);
-    return ids[index] ?? (ids[index] = wallet.__lotId(index));
+  function lot(wallet, index) {
+    // A lot's index never changes (lots are never removed), so its id and kind can be kept with the handle.
+    const lots = wallet[LOTS] ?? (wallet[LOTS] = []);
+    return lots[index] ?? (lots[index] = wallet.__lotAt(index));
   }
 
   Object.defineProperty(Wallet.prototype, 'preview', {
@@ -75,12 +74,14 @@ export function installFastPreview(Wallet, Catalog, memory) {
       const ms = typeof at === 'number' ? at : NaN;
       const ptr = this.__previewFast(f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms,
         typeof at === 'number' ? undefined : at, own ? undefined : catalog);
+      if (ptr === 0) return generic.call(this, req, at, catalog); // drawn from a lot not granted yet
       const m = numbers();
       const h = ptr / 8;
       const n = m[h + 10];
       const draws = new Array(n);
-      for (let k = 0, d = h + HEAD; k < n; k++, d += 3) {
-        draws[k] = { lotId: lotId(this, m[d]), kind: KINDS[m[d + 1]], credits: m[d + 2] };
+      for (let k = 0, d = h + HEAD; k < n; k++, d += 2) {
+        const [lotId, kind] = lot(this, m[d]);
+        draws[k] = { lotId, kind, credits: m[d + 1] };
       }
       const credits = m[h];
       return {

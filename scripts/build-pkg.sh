@@ -8,7 +8,7 @@ gen=target/pkg-gen
 # Size: the machine's nightly rebuilds std for size (optimize_for_size) with panics as plain traps (they are
 # unreachable by construction anyway). Without nightly the stable build is used: same behaviour, a larger module.
 if cargo +nightly --version >/dev/null 2>&1 && rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" cargo +nightly build --lib --release \
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Zmir-opt-level=3" cargo +nightly build --lib --release \
     --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
     --target-dir target/nightly
   wasm=target/nightly/wasm32-unknown-unknown/release/credit_engine.wasm

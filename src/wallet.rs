@@ -75,8 +75,11 @@ impl RequestPayload {
 /// A plan as `plan_at` returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
-    /// (lot index, kind, credits) in consumption order; empty when short.
-    pub takes: Vec<(usize, Kind, Credits)>,
+    /// (lot index, credits) in consumption order; empty when short.
+    pub takes: Vec<(usize, Credits)>,
+    /// Whether a draw comes from a lot the wallet does not hold yet (granted by a scheduled distribution before
+    /// `at`): such an index means nothing outside this plan.
+    pub new_lots: bool,
     /// The same draws with lot ids (only when asked for).
     pub draws: Vec<Draw>,
     pub shortfall: Credits,
@@ -530,7 +533,7 @@ impl Wallet {
         })
     }
 
-    /// Plans `cost` as of `at`, reading as `preview` does: the draws (lot index, kind, credits) in order, the draws
+    /// Plans `cost` as of `at`, reading as `preview` does: the draws (lot index, credits) in order, the draws
     /// with lot ids when `with_ids`, the shortfall and the balance after.
     pub fn plan_at(
         &self,
@@ -539,32 +542,23 @@ impl Wallet {
         at: Instant,
         with_ids: bool,
     ) -> Result<Planned> {
+        let known = self.state.lots.len();
         let run = |state: &State, order: &Order| -> Result<Planned> {
             let plan = order.plan(&state.lots, agent_feature, cost)?;
             let (mut agent, mut regular) = (order.agent, order.regular);
-            let mut takes = Vec::with_capacity(plan.takes.len());
             for &(i, credits) in &plan.takes {
-                let kind = state.lots.get(i).map_or(Kind::Membership, |l| l.kind);
-                if kind.agent_only() {
+                if state.lots.get(i).is_some_and(|l| l.kind.agent_only()) {
                     agent = agent.minus(credits)?;
                 } else {
                     regular = regular.minus(credits)?;
                 }
-                takes.push((i, kind, credits));
             }
             Ok(Planned {
-                draws: if with_ids {
-                    plan.draws(&state.lots)
-                } else {
-                    Vec::new()
-                },
-                takes,
+                draws: if with_ids { plan.draws(&state.lots) } else { Vec::new() },
+                new_lots: plan.takes.iter().any(|&(i, _)| i >= known),
+                takes: plan.takes,
                 shortfall: plan.shortfall,
-                after: Totals {
-                    total: agent.plus(regular)?.get(),
-                    agent: agent.get(),
-                    regular: regular.get(),
-                },
+                after: Totals { total: agent.plus(regular)?.get(), agent: agent.get(), regular: regular.get() },
             })
         };
         match self.read_state(at)? {
@@ -582,9 +576,9 @@ impl Wallet {
         }
     }
 
-    /// The id of the lot at `index` (see `preview_indexed`).
-    pub fn lot_id(&self, index: usize) -> Option<&str> {
-        self.state.lots.get(index).map(|l| l.id.as_str())
+    /// The id and kind of the lot at `index` (never change: lots are never removed or reordered).
+    pub fn lot_at(&self, index: usize) -> Option<(&str, Kind)> {
+        self.state.lots.get(index).map(|l| (l.id.as_str(), l.kind))
     }
 
     /// The balance at `from` and after every scheduled change in (`from`, `to`].

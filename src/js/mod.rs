@@ -285,6 +285,10 @@ impl JsWallet {
                     .map_err(|e| Error::new(ErrorCode::Time, format!("at: {}", e.message)))?
             };
             let planned = w.plan_at(p.agent, p.credits, at, false)?;
+            if planned.new_lots {
+                // Drawn from a lot a distribution would grant before `at`: the generic path names it.
+                return Ok(0);
+            }
             let after = planned.after;
             let head = [
                 p.credits.get() as f64,
@@ -303,21 +307,20 @@ impl JsWallet {
                 let mut out = cell.try_borrow_mut().map_err(|_| busy())?;
                 out.clear();
                 out.extend_from_slice(&head);
-                for &(i, kind, credits) in &planned.takes {
-                    out.extend_from_slice(&[i as f64, kind as usize as f64, credits.get() as f64]);
+                for &(i, credits) in &planned.takes {
+                    out.extend_from_slice(&[i as f64, credits.get() as f64]);
                 }
                 Ok(out.as_ptr() as u32)
             })
         })
     }
 
-    /// The id of the lot at `index` (the fast path caches these: a lot's index never changes).
-    #[wasm_bindgen(js_name = __lotId)]
-    pub fn lot_id(&self, index: u32) -> JsResult<String> {
+    /// `[id, kind]` of the lot at `index` (the fast path caches these: a lot's index never changes).
+    #[wasm_bindgen(js_name = __lotAt)]
+    pub fn lot_at(&self, index: u32) -> JsResult<js_sys::Array> {
         self.read(|w| {
-            w.lot_id(index as usize)
-                .map(str::to_string)
-                .ok_or_else(|| Error::not_found("no lot at that index"))
+            let (id, kind) = w.lot_at(index as usize).ok_or_else(|| Error::not_found("no lot at that index"))?;
+            Ok(js_sys::Array::of2(&id.into(), &kind.as_str().into()))
         })
     }
 

@@ -304,3 +304,16 @@ test('api: preview gives the same answer on its fast path (number times) and its
   freed.free();
   assert.throwsCode(() => w.preview({ feature: 'ai_background' }, ms, freed), 'E_BAD_REQUEST');
 });
+
+test('api: a "what if next month" preview can draw on credits a distribution has not granted yet', async () => {
+  await ready();
+  const w = Wallet.create({ timeZone: 'UTC' });
+  w.activateMembership({ at: '2026-01-01T00:00:00Z', until: '2027-01-01T00:00:00Z', monthlyCredits: 10, monthlyAgentCredits: 0 });
+  w.charge({ feature: 'image_color_change', units: 10 }, '2026-01-01T00:00:00Z', { id: 'x' }); // spends all 10
+  const ms = Date.parse('2026-02-15T00:00:00Z');
+  const p = w.preview({ feature: 'image_color_change', units: 3 }, ms);
+  assert.eq(p.sufficient, true);
+  assert.eq(p.draws, [{ lotId: 'membership@2026-02-01T00:00:00.000Z', kind: 'membership', credits: 3 }]);
+  assert.eq(w.preview({ feature: 'image_color_change', units: 3 }, '2026-02-15T00:00:00Z'), p);
+  assert.eq(w.balance(0).total, 0, 'the read changed nothing');
+});
