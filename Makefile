@@ -12,9 +12,10 @@ tools:
 	scripts/ensure-tools.sh all
 
 lint:
-	scripts/ensure-tools.sh rust
+	scripts/ensure-tools.sh wasm
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 test-rust:
 	cargo test

@@ -554,11 +554,19 @@ impl Wallet {
                 }
             }
             Ok(Planned {
-                draws: if with_ids { plan.draws(&state.lots) } else { Vec::new() },
+                draws: if with_ids {
+                    plan.draws(&state.lots)
+                } else {
+                    Vec::new()
+                },
                 new_lots: plan.takes.iter().any(|&(i, _)| i >= known),
                 takes: plan.takes,
                 shortfall: plan.shortfall,
-                after: Totals { total: agent.plus(regular)?.get(), agent: agent.get(), regular: regular.get() },
+                after: Totals {
+                    total: agent.plus(regular)?.get(),
+                    agent: agent.get(),
+                    regular: regular.get(),
+                },
             })
         };
         match self.read_state(at)? {

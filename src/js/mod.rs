@@ -255,6 +255,8 @@ impl JsWallet {
     /// catalog's feature list, `units`/`seconds` 0 when absent, `tier` 0 general / 1 premium), the result written as
     /// numbers into a buffer whose address is returned. The same validation and rules as `preview`.
     #[wasm_bindgen(js_name = __previewFast)]
+    // Plain numbers across the boundary are the point of this path; an options object is what it avoids.
+    #[allow(clippy::too_many_arguments)]
     pub fn preview_fast(
         &self,
         feature: u32,
@@ -319,7 +321,9 @@ impl JsWallet {
     #[wasm_bindgen(js_name = __lotAt)]
     pub fn lot_at(&self, index: u32) -> JsResult<js_sys::Array> {
         self.read(|w| {
-            let (id, kind) = w.lot_at(index as usize).ok_or_else(|| Error::not_found("no lot at that index"))?;
+            let (id, kind) = w
+                .lot_at(index as usize)
+                .ok_or_else(|| Error::not_found("no lot at that index"))?;
             Ok(js_sys::Array::of2(&id.into(), &kind.as_str().into()))
         })
     }
