@@ -6,5 +6,6 @@ import './calendar.test.mjs';
 import './golden.test.mjs';
 import './hostile.test.mjs';
 import './memory.test.mjs';
+import './properties.test.mjs';
 import './smoke.test.mjs';
 import './watch.test.mjs';
