@@ -98,3 +98,35 @@ export function installFastPreview(Wallet, Catalog, memory) {
     },
   });
 }
+
+/**
+ * Methods of a freed handle (after free() or `using`) throw the package's own kind of error, with a code, instead of
+ * the binding's bare "null pointer passed to rust".
+ */
+export function guardFreed(...classes) {
+  for (const C of classes) {
+    // Freeing twice (free() then the end of a `using` block, say) does nothing the second time.
+    const free = C.prototype.free;
+    const once = function () {
+      if (this != null && this.__wbg_ptr !== 0) free.call(this);
+    };
+    Object.defineProperty(C.prototype, 'free', { value: once, writable: true, configurable: true });
+    if (Symbol.dispose) Object.defineProperty(C.prototype, Symbol.dispose, { value: once, writable: true, configurable: true });
+    for (const name of Object.getOwnPropertyNames(C.prototype)) {
+      if (name === 'constructor' || name === 'free' || name.startsWith('__')) continue;
+      const d = Object.getOwnPropertyDescriptor(C.prototype, name);
+      const wrap = (f) => function (a, b, c) {
+        if (this == null || this.__wbg_ptr === 0) {
+          const err = new Error(`E_BAD_REQUEST: this ${C.name} was freed (free() or \`using\`); create or load a new one`);
+          err.code = 'E_BAD_REQUEST';
+          throw err;
+        }
+        return f.call(this, a, b, c);
+      };
+      if (typeof d.value === 'function') d.value = wrap(d.value);
+      else if (typeof d.get === 'function') d.get = wrap(d.get);
+      else continue;
+      Object.defineProperty(C.prototype, name, d);
+    }
+  }
+}

@@ -1,13 +1,14 @@
 // Browsers (native ESM or a bundler) and Deno: the .wasm is fetched next to this file.
 import init, { Catalog, Wallet, Watcher } from './credit_engine.js';
 
-import { installFastPreview } from './fast.js';
+import { guardFreed, installFastPreview } from './fast.js';
 
 export { Catalog, Wallet, Watcher };
 
 let loading = null;
 let instance = null;
 installFastPreview(Wallet, Catalog, () => instance.memory);
+guardFreed(Wallet, Catalog, Watcher);
 
 /** Loads the WebAssembly module; idempotent. Call (and await) it before anything else. */
 export function ready() {

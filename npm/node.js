@@ -2,13 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import { initSync, Catalog, Wallet, Watcher } from './credit_engine.js';
 
-import { installFastPreview } from './fast.js';
+import { guardFreed, installFastPreview } from './fast.js';
 
 export { Catalog, Wallet, Watcher };
 
 let loading = null;
 let instance = null;
 installFastPreview(Wallet, Catalog, () => instance.memory);
+guardFreed(Wallet, Catalog, Watcher);
 
 /** Loads the WebAssembly module; idempotent. Call (and await) it before anything else. */
 export function ready() {

@@ -2,10 +2,11 @@
 // bytes at run time) and instantiated synchronously when this module loads.
 import module from './credit_engine_bg.wasm';
 import { initSync, Catalog, Wallet, Watcher } from './credit_engine.js';
-import { installFastPreview } from './fast.js';
+import { guardFreed, installFastPreview } from './fast.js';
 
 const instance = initSync({ module });
 installFastPreview(Wallet, Catalog, () => instance.memory);
+guardFreed(Wallet, Catalog, Watcher);
 
 export { Catalog, Wallet, Watcher };
 

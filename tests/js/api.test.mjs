@@ -317,3 +317,18 @@ test('api: a "what if next month" preview can draw on credits a distribution has
   assert.eq(w.preview({ feature: 'image_color_change', units: 3 }, '2026-02-15T00:00:00Z'), p);
   assert.eq(w.balance(0).total, 0, 'the read changed nothing');
 });
+
+test('api: a freed handle answers E_BAD_REQUEST, and freeing twice is harmless', async () => {
+  await ready();
+  const w = Wallet.create({ timeZone: 'UTC' });
+  w.free();
+  w.free();
+  w[Symbol.dispose]();
+  assert.throwsCode(() => w.balance(0), 'E_BAD_REQUEST');
+  assert.throwsCode(() => w.preview({ feature: 'ai_background' }, 0), 'E_BAD_REQUEST');
+  assert.throwsCode(() => w.timeZone, 'E_BAD_REQUEST');
+  const c = Catalog.fromJSON(Catalog.default().toJSON());
+  c.free();
+  assert.throwsCode(() => c.quote({ feature: 'ai_background' }), 'E_BAD_REQUEST');
+  assert.eq(Catalog.default().quote({ feature: 'ai_background' }).credits, 4, 'other handles keep working');
+});
