@@ -28,7 +28,7 @@ wasm-opt -Oz --converge --strip-debug --strip-producers \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$gen/credit_engine_bg.wasm" -o pkg/credit_engine_bg.wasm
 cp "$gen/credit_engine.js" pkg/credit_engine.js
-cp npm/package.json npm/index.js npm/node.js npm/workerd.js npm/fast.js npm/index.d.ts npm/README.md npm/LICENSE pkg/
+cp npm/package.json npm/index.js npm/node.js npm/workerd.js npm/entry.js npm/fast.js npm/index.d.ts npm/README.md npm/LICENSE pkg/
 raw=$(wc -c < pkg/credit_engine_bg.wasm)
 gz=$(gzip -9 -c pkg/credit_engine_bg.wasm | wc -c)
 echo "pkg/: credit_engine_bg.wasm ${raw} bytes raw, ${gz} bytes gzipped"

@@ -122,20 +122,7 @@ impl UsageRequest {
             Some(u) => Some(positive_whole(u, "units", MAX_UNITS)?),
         };
         let tier = tier.map(Tier::parse).transpose()?;
-        if let Some(s) = seconds {
-            if !s.is_finite() || s <= 0.0 {
-                return Err(Error::bad_request(format!(
-                    "seconds must be a positive finite number, got {}",
-                    num_text(s)
-                )));
-            }
-            if s > MAX_SECONDS {
-                return Err(Error::bad_request(format!(
-                    "seconds may be at most 86400, got {}",
-                    num_text(s)
-                )));
-            }
-        }
+        check_amounts(units, seconds)?;
         Ok(UsageRequest {
             feature: feature.to_string(),
             units,

@@ -1,0 +1,37 @@
+// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes().
+import { Catalog, Wallet, Watcher } from './credit_engine.js';
+import { guardFreed, installFastPreview } from './fast.js';
+
+/**
+ * `load()` instantiates the module and returns its exports (or a promise of them). Returns the entry's `ready` and
+ * `memoryBytes`.
+ */
+export function entry(load) {
+  let loading = null;
+  let instance = null;
+  installFastPreview(Wallet, Catalog, () => instance.memory);
+  guardFreed(Wallet, Catalog, Watcher);
+
+  /** Loads the WebAssembly module; idempotent. Call (and await) it before anything else. */
+  function ready() {
+    if (!loading) {
+      const loaded = load();
+      if (typeof loaded?.then === 'function') {
+        loading = loaded.then((exports) => { instance = exports; });
+        // A failed load (network, CSP) may be retried by calling ready() again.
+        loading.catch(() => { loading = null; });
+      } else {
+        instance = loaded; // a synchronous load (workerd) is usable at once
+        loading = Promise.resolve();
+      }
+    }
+    return loading;
+  }
+
+  /** Bytes of WebAssembly memory in use by the module (a diagnostic for memory tests and dashboards). */
+  function memoryBytes() {
+    return instance ? instance.memory.buffer.byteLength : 0;
+  }
+
+  return { ready, memoryBytes };
+}
