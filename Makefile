@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e screenshots bench bench-native bench-js clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e screenshots fuzz bench bench-native bench-js clean
 
 all: pkg
 
@@ -53,6 +53,11 @@ test: lint test-rust test-canary test-js test-e2e
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)
+
+FUZZ_SECONDS ?= 60
+# Not part of `make test`: runs each cargo-fuzz target for FUZZ_SECONDS (nightly; installs cargo-fuzz if missing).
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench-native:
 	cargo bench --bench core

@@ -148,6 +148,7 @@ impl Wallet {
             holds,
             last_daily_day,
             usable: Credits::ZERO,
+            frozen_total: Credits::ZERO,
         };
         check(&state, &records, &ledger)?;
         state
@@ -249,9 +250,19 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry]) -> Result<()>
     }
     match (ledger.last(), state.clock) {
         (Some(last), Some(clock)) if last.at > clock => {
-            Err(snap_err("ledger runs past the wallet clock"))
+            return Err(snap_err("ledger runs past the wallet clock"));
         }
-        (Some(_), None) => Err(snap_err("a wallet with ledger entries must have a clock")),
+        (Some(_), None) => return Err(snap_err("a wallet with ledger entries must have a clock")),
+        _ => {}
+    }
+    // A mutation applies every event due up to its instant before moving the clock there, so no scheduled event
+    // (expiry, hold expiry, distribution, lapse) can be due at or before the clock. One that is would be applied
+    // by the next call and dated before entries already in the ledger.
+    match (state.clock, state.next_due()) {
+        (Some(clock), Some(due)) if due <= clock => Err(snap_err(format!(
+            "a scheduled event at {due} is not after the wallet clock {clock} but was never applied"
+        ))),
+        (None, Some(_)) => Err(snap_err("a wallet with scheduled events must have a clock")),
         _ => Ok(()),
     }
 }

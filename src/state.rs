@@ -73,6 +73,8 @@ pub struct State {
     pub last_daily_day: Option<i64>,
     /// Sum of credits in lots that are neither frozen nor expired (derived; kept in step by every change).
     pub usable: Credits,
+    /// Sum of credits in frozen, unexpired lots (derived, kept in step likewise).
+    pub frozen_total: Credits,
 }
 
 fn counted(lot: &Lot) -> bool {
@@ -95,6 +97,7 @@ impl State {
             holds: Vec::new(),
             last_daily_day: None,
             usable: Credits::ZERO,
+            frozen_total: Credits::ZERO,
         }
     }
 
@@ -104,6 +107,11 @@ impl State {
             .lots
             .iter()
             .filter(|l| counted(l))
+            .try_fold(Credits::ZERO, |acc, l| acc.plus(l.credits))?;
+        self.frozen_total = self
+            .lots
+            .iter()
+            .filter(|l| l.frozen && !l.expired)
             .try_fold(Credits::ZERO, |acc, l| acc.plus(l.credits))?;
         Ok(())
     }
@@ -119,14 +127,23 @@ impl State {
     }
 
     /// Engine-made lot ids are deterministic: `kind@instant`, with `#n` added in the unlikely case it is taken.
+    /// Callers cannot use this form (`wallet::check_id` reserves it), so only lots granted at the same instant, the
+    /// last ones in the list, can hold the same id: a long run of distributions does not rescan every lot.
     fn engine_lot_id(&self, kind: Kind, at: Instant) -> String {
         let base = format!("{}@{}", kind.as_str(), at);
-        if !self.has_lot_id(&base) {
+        let taken = |id: &str| {
+            self.lots
+                .iter()
+                .rev()
+                .take_while(|l| l.granted_at >= at)
+                .any(|l| l.id == id)
+        };
+        if !taken(&base) {
             return base;
         }
         (2u32..)
             .map(|n| format!("{base}#{n}"))
-            .find(|id| !self.has_lot_id(id))
+            .find(|id| !taken(id))
             .unwrap_or(base)
     }
 
@@ -145,11 +162,10 @@ impl State {
                 "this wallet already holds the maximum of {MAX_LOTS} lots"
             )));
         }
-        let in_wallet: u128 = self
-            .lots
-            .iter()
-            .map(|l| u128::from(l.credits.get()))
-            .sum::<u128>()
+        // Everything the wallet holds: usable, frozen and held credits, kept as running totals so a grant (and a
+        // long run of monthly distributions) costs O(1) here.
+        let in_wallet = u128::from(self.usable.get())
+            + u128::from(self.frozen_total.get())
             + u128::from(self.held()?.get())
             + u128::from(credits.get());
         if in_wallet > u128::from(MAX_CREDITS) {
@@ -215,6 +231,8 @@ impl State {
             lot.credits = lot.credits.plus(amount)?;
             if counted(lot) {
                 self.usable = self.usable.plus(amount)?;
+            } else {
+                self.frozen_total = self.frozen_total.plus(amount)?;
             }
         }
         Ok(expired_again)
@@ -251,6 +269,8 @@ impl State {
         lot.credits = Credits::ZERO;
         if was_counted {
             self.usable = self.usable.minus(amount)?;
+        } else {
+            self.frozen_total = self.frozen_total.minus(amount)?;
         }
         if !amount.is_zero() {
             let (kind, id) = (lot.kind, lot.id.clone());
@@ -280,11 +300,13 @@ impl State {
             }
             lot.frozen = frozen;
             let amount = lot.credits;
-            self.usable = if frozen {
-                self.usable.minus(amount)?
+            if frozen {
+                self.usable = self.usable.minus(amount)?;
+                self.frozen_total = self.frozen_total.plus(amount)?;
             } else {
-                self.usable.plus(amount)?
-            };
+                self.usable = self.usable.plus(amount)?;
+                self.frozen_total = self.frozen_total.minus(amount)?;
+            }
             if !amount.is_zero() {
                 let lot = lot_mut(&mut self.lots, i)?;
                 let (kind, id) = (lot.kind, lot.id.clone());

@@ -149,12 +149,20 @@ fn conflict(id: &str, record: &Record) -> Error {
     )
 }
 
-/// Caller ids: 1 to 128 bytes, no control characters.
+/// Caller ids: 1 to 128 bytes, no control characters, and not of the form `kind@instant` that engine-made lots use.
 pub fn check_id(id: &str, field: &str) -> Result<()> {
     if id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
         return Err(Error::bad_request(format!(
             "{field} must be 1 to {MAX_ID_BYTES} bytes of text without control characters"
         )));
+    }
+    if let Some((kind, rest)) = id.split_once('@') {
+        let instant = rest.split('#').next().unwrap_or(rest);
+        if Kind::ALL.iter().any(|k| k.as_str() == kind) && Instant::parse(instant).is_ok() {
+            return Err(Error::bad_request(format!(
+                "{field} '{id}' has the form kind@time reserved for the engine's own lots; choose another id"
+            )));
+        }
     }
     Ok(())
 }

@@ -324,3 +324,22 @@ fn every_zone_of_the_tests_is_known() {
         assert!(Wallet::create(zone).is_ok(), "{zone}");
     }
 }
+
+/// Engine-made lots are named `kind@instant`; a caller id of that form could collide with one, so it is refused.
+#[test]
+fn caller_ids_of_the_engine_lot_form_are_a_bad_request() {
+    let mut w = Wallet::create("UTC").unwrap();
+    w.start_trial(t("2026-01-01T00:00:00Z"), t("2026-02-01T00:00:00Z"), c(10))
+        .unwrap();
+    let e = w
+        .purchase(
+            "membership@2026-03-01T00:00:00.000Z",
+            t("2026-01-02T00:00:00Z"),
+            c(5),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::BadRequest);
+    // Other ids with an @ are fine.
+    w.purchase("order@shop", t("2026-01-02T00:00:00Z"), c(5))
+        .unwrap();
+}

@@ -271,7 +271,8 @@ fn ids_are_one_namespace_across_purchase_promotion_charge_and_hold() {
 }
 
 #[test]
-fn a_caller_id_equal_to_an_engine_lot_id_is_a_conflict() {
+/// Engine lot ids (`kind@instant`) are reserved: a caller id of that form is refused before anything else.
+fn a_caller_id_equal_to_an_engine_lot_id_is_a_bad_request() {
     let mut w = funded();
     let engine_id = w
         .balance(t(T0))
@@ -282,10 +283,10 @@ fn a_caller_id_equal_to_an_engine_lot_id_is_a_conflict() {
         .unwrap()
         .id
         .clone();
-    fails_unchanged(&mut w, ErrorCode::IdempotencyConflict, |w| {
+    fails_unchanged(&mut w, ErrorCode::BadRequest, |w| {
         w.purchase(&engine_id, t(T1), c(10))
     });
-    fails_unchanged(&mut w, ErrorCode::IdempotencyConflict, |w| {
+    fails_unchanged(&mut w, ErrorCode::BadRequest, |w| {
         w.grant_promotion(&engine_id, t(T1), c(10), t(UNTIL))
     });
 }

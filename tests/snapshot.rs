@@ -419,3 +419,41 @@ fn a_wallet_keeps_working_after_a_refused_snapshot() {
         )
         .is_ok());
 }
+
+/// Found by fuzzing: a snapshot whose unexpired lot expires before the clock loaded, and the next mutation then
+/// wrote an expiry dated before earlier ledger entries, so the wallet's own snapshot no longer loaded.
+#[test]
+fn a_snapshot_with_an_overdue_scheduled_event_is_refused() {
+    let mut w = Wallet::create("UTC").unwrap();
+    w.grant_promotion(
+        "p",
+        t("2026-01-01T00:00:00Z"),
+        c(5),
+        t("2026-01-10T00:00:00Z"),
+    )
+    .unwrap();
+    w.daily_login(t("2026-01-02T00:00:00Z"), c(1)).unwrap();
+    let snap = w.to_snapshot_json().unwrap().replace(
+        r#""expiresAt":"2026-01-10T00:00:00.000Z","frozen""#,
+        r#""expiresAt":"2026-01-01T12:00:00.000Z","frozen""#,
+    );
+    let err = Wallet::from_snapshot_json(&snap).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Snapshot);
+    assert!(err.message.contains("never applied"), "{}", err.message);
+}
+
+/// Found by fuzzing: reads far ahead under a long membership used to cost the square of the months.
+#[test]
+fn reading_centuries_ahead_under_a_long_membership_stays_linear() {
+    let mut w = Wallet::create("Europe/Berlin").unwrap();
+    w.activate_membership(
+        t("2026-01-01T00:00:00Z"),
+        t("9999-12-31T00:00:00Z"),
+        c(1),
+        c(1),
+    )
+    .unwrap();
+    // 2,400 monthly distributions: quadratic work here took seconds in a debug build.
+    let b = w.balance(t("2226-01-01T00:00:00Z")).unwrap();
+    assert_eq!(b.total, 2_402);
+}
