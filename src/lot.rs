@@ -3,7 +3,6 @@
 
 use crate::credits::Credits;
 use crate::time::Instant;
-use std::cmp::Ordering;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -74,17 +73,10 @@ impl Lot {
 }
 
 /// SPEC section 4 within a group: soonest expiry first (never-expiring last), then earlier grant, then lot id.
-/// The first two criteria as a plain key (cheap to sort on); the lot id breaks ties.
+/// This is the first two criteria as a plain key (cheap to sort on); `spend::sort_in_order` breaks ties by lot id.
 pub fn order_key(lot: &Lot) -> (i64, i64) {
     (
         lot.expires_at.map_or(i64::MAX, Instant::millis),
         lot.granted_at.millis(),
     )
-}
-
-/// SPEC section 4 within a group, as an ordering of two lots.
-pub fn consumption_order(a: &Lot, b: &Lot) -> Ordering {
-    order_key(a)
-        .cmp(&order_key(b))
-        .then_with(|| a.id.cmp(&b.id))
 }

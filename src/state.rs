@@ -416,16 +416,20 @@ impl State {
         Ok(())
     }
 
-    /// The next membership event (distribution or lapse) at or before `limit`.
-    fn membership_due(&self, limit: Instant) -> Option<Instant> {
-        let t = match &self.membership {
+    /// The next membership event: a distribution, or the lapse at `until`.
+    fn membership_next(&self) -> Option<Instant> {
+        match &self.membership {
             Membership::Trial { until } => Some(*until),
             Membership::Active { until, next_at, .. } => {
                 Some(next_at.map_or(*until, |n| n.min(*until)))
             }
             _ => None,
-        }?;
-        (t <= limit).then_some(t)
+        }
+    }
+
+    /// The next membership event at or before `limit`.
+    fn membership_due(&self, limit: Instant) -> Option<Instant> {
+        self.membership_next().filter(|t| *t <= limit)
     }
 
     /// The earliest scheduled change strictly after `t`: an expiry of a lot with credits, a hold expiry, a
@@ -437,37 +441,21 @@ impl State {
             .filter(|l| !l.expired && !l.credits.is_zero())
             .filter_map(|l| l.expires_at);
         let holds = self.holds.iter().map(|h| h.expires_at);
-        let membership = match &self.membership {
-            Membership::Trial { until } => Some(*until),
-            Membership::Active { until, next_at, .. } => {
-                Some(next_at.map_or(*until, |n| n.min(*until)))
-            }
-            _ => None,
-        };
-        lots.chain(holds).chain(membership).filter(|e| *e > t).min()
+        lots.chain(holds)
+            .chain(self.membership_next())
+            .filter(|e| *e > t)
+            .min()
     }
 
     /// The earliest scheduled event of any kind (also invisible ones, such as an empty lot's expiry).
     pub fn next_due(&self) -> Option<Instant> {
-        let membership = match &self.membership {
-            Membership::Trial { until } => Some(*until),
-            Membership::Active { until, next_at, .. } => {
-                Some(next_at.map_or(*until, |n| n.min(*until)))
-            }
-            _ => None,
-        };
         let lots = self
             .lots
             .iter()
             .filter(|l| !l.expired)
             .filter_map(|l| l.expires_at);
         let holds = self.holds.iter().map(|h| h.expires_at);
-        lots.chain(holds).chain(membership).min()
-    }
-
-    /// Whether any scheduled event is due at or before `t`.
-    pub fn has_due(&self, t: Instant) -> bool {
-        self.next_due().is_some_and(|d| d <= t)
+        lots.chain(holds).chain(self.membership_next()).min()
     }
 
     /// Applies every scheduled event due at or before `t`, in time order; at one instant: hold expiries, then lot

@@ -996,7 +996,7 @@ fn positive(credits: Credits, field: &str) -> Result<()> {
 
 /// The draws for a quote, or `E_INSUFFICIENT` with the shortfall.
 fn spend(s: &State, quote: &Quote) -> Result<Vec<(usize, Credits)>> {
-    let p = Order::of(&s.lots)?.plan(&s.lots, quote.agent, quote.credits)?;
+    let p = crate::spend::plan(&s.lots, quote.agent, quote.credits)?;
     if !p.sufficient() {
         let scope = if quote.agent {
             "agent and regular"
