@@ -1,4 +1,5 @@
-// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes().
+// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes(), and
+// signSnapshot (verifySnapshot comes straight from the module).
 import { Catalog, Wallet, Watcher } from './credit_engine.js';
 import { guardFreed, installFastPreview } from './fast.js';
 
@@ -34,4 +35,17 @@ export function entry(load) {
   }
 
   return { ready, memoryBytes };
+}
+
+/**
+ * A signed token (`ce1.<payload>.<signature>`, HMAC-SHA-256) of the wallet's compact snapshot, for the edge's
+ * verifySnapshot. The signing is Rust's; this only checks that `wallet` is a live Wallet, with a typed error.
+ */
+export function signSnapshot(wallet, options) {
+  if (!(wallet instanceof Wallet) || wallet.__wbg_ptr === 0) {
+    const err = new Error('E_BAD_REQUEST: signSnapshot(wallet, options): wallet must be a Wallet that was not freed');
+    err.code = 'E_BAD_REQUEST';
+    throw err;
+  }
+  return wallet.__sign(options);
 }

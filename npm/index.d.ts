@@ -11,7 +11,10 @@ export type TierId = 'general' | 'premium';
 export type ErrorCode =
   | 'E_BAD_REQUEST' | 'E_UNKNOWN_FEATURE' | 'E_TIER_UNAVAILABLE' | 'E_INSUFFICIENT' | 'E_MEMBERS_ONLY'
   | 'E_IDEMPOTENCY_CONFLICT' | 'E_NOT_FOUND' | 'E_REFUND_EXCEEDS' | 'E_SNAPSHOT' | 'E_CATALOG' | 'E_TIME'
-  | 'E_TIME_ZONE' | 'E_CLOCK_REGRESSION' | 'E_OVERFLOW';
+  | 'E_TIME_ZONE' | 'E_CLOCK_REGRESSION' | 'E_OVERFLOW'
+  // Signed wallet tokens (signSnapshot / verifySnapshot):
+  | 'E_TOKEN_MALFORMED' | 'E_TOKEN_ALGORITHM' | 'E_TOKEN_KEY' | 'E_TOKEN_SIGNATURE' | 'E_TOKEN_EXPIRED'
+  | 'E_TOKEN_CATALOG';
 
 /** What every thrown error looks like: a real `Error` with a stable code. */
 export interface CreditEngineError extends Error {
@@ -100,6 +103,43 @@ export interface WalletSnapshot {
   timeZone: string;
   [field: string]: JsonValue;
 }
+
+/** A signing key: a string (its UTF-8 bytes) or bytes; at least 32 bytes. */
+export type TokenKey = string | Uint8Array;
+
+export interface SignOptions {
+  /** The key, and its id (1-64 ASCII letters, digits, `.`, `_`, `-`), which the token names so verifiers can rotate. */
+  key: TokenKey;
+  keyId: string;
+  /** Lifetime: more than 0, at most 2592000 (30 days). */
+  ttlSeconds: number;
+  /** Issue time; the token expires at `at + ttlSeconds`. */
+  at: Time;
+  /** The catalog the wallet is priced with (default: the embedded one); verifiers must use the same. */
+  catalog?: Catalog;
+}
+
+export interface VerifyOptions {
+  /** Key id -> key. Several ids verify tokens signed by any of them (rotation); others are E_TOKEN_KEY. */
+  keys: Record<string, TokenKey>;
+  /** The verifier's now: tokens are valid from `iat - 60 s` to `exp + 60 s` (E_TOKEN_EXPIRED outside). */
+  at: Time;
+  /** The verifier's catalog (default: the embedded one); a token priced with another is E_TOKEN_CATALOG. */
+  catalog?: Catalog;
+}
+
+/**
+ * Signs the wallet for an edge pre-check: `ce1.<payload>.<signature>` (base64url), the payload holding the wallet's
+ * compact snapshot (no ledger, no closed records, no empty lots), the catalog id, issue time and expiry, signed with
+ * HMAC-SHA-256. Deterministic: the same wallet, key and time give the same token in every runtime.
+ */
+export function signSnapshot(wallet: Wallet, options: SignOptions): string;
+
+/**
+ * Verifies a token from signSnapshot and returns the wallet it carries, a read copy for previews at the edge
+ * (E_TOKEN_MALFORMED, E_TOKEN_ALGORITHM, E_TOKEN_KEY, E_TOKEN_SIGNATURE, E_TOKEN_EXPIRED, E_TOKEN_CATALOG).
+ */
+export function verifySnapshot(token: string, options: VerifyOptions): Wallet;
 
 /** A running `watch`; `stop()` ends it. */
 export class Watcher {

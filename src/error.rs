@@ -20,10 +20,22 @@ pub enum ErrorCode {
     TimeZone,
     ClockRegression,
     Overflow,
+    /// Signed wallet tokens (`token`): not a well-formed `ce1` token (truncated, bad base64 or JSON, bad fields).
+    TokenMalformed,
+    /// A token whose `alg` is not `HS256`.
+    TokenAlgorithm,
+    /// A token signed with a key id the verifier does not hold.
+    TokenKey,
+    /// A token whose signature does not match its content (altered, or signed with another key).
+    TokenSignature,
+    /// A token past its expiry (or issued in the future) beyond the allowed clock skew.
+    TokenExpired,
+    /// A token priced against another catalog than the verifier's.
+    TokenCatalog,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::BadRequest,
         ErrorCode::UnknownFeature,
         ErrorCode::TierUnavailable,
@@ -38,6 +50,12 @@ impl ErrorCode {
         ErrorCode::TimeZone,
         ErrorCode::ClockRegression,
         ErrorCode::Overflow,
+        ErrorCode::TokenMalformed,
+        ErrorCode::TokenAlgorithm,
+        ErrorCode::TokenKey,
+        ErrorCode::TokenSignature,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenCatalog,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +74,12 @@ impl ErrorCode {
             ErrorCode::TimeZone => "E_TIME_ZONE",
             ErrorCode::ClockRegression => "E_CLOCK_REGRESSION",
             ErrorCode::Overflow => "E_OVERFLOW",
+            ErrorCode::TokenMalformed => "E_TOKEN_MALFORMED",
+            ErrorCode::TokenAlgorithm => "E_TOKEN_ALGORITHM",
+            ErrorCode::TokenKey => "E_TOKEN_KEY",
+            ErrorCode::TokenSignature => "E_TOKEN_SIGNATURE",
+            ErrorCode::TokenExpired => "E_TOKEN_EXPIRED",
+            ErrorCode::TokenCatalog => "E_TOKEN_CATALOG",
         }
     }
 }

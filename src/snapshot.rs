@@ -46,13 +46,53 @@ const FIELDS: [&str; 12] = [
 impl Wallet {
     /// The snapshot as a JSON value (format version 1).
     pub fn to_snapshot(&self) -> Json {
+        self.snapshot_json(false)
+    }
+
+    /// The compact snapshot a signed token carries (`token`): the same format, without what a pre-check never
+    /// reads: no ledger, idempotency records of open holds only, and no lot that has nothing left unless an open
+    /// hold draws on it (hold indices renumbered). A wallet loaded from it prices and previews exactly like the full
+    /// one, but is a read copy: it is never stored back as the account's wallet.
+    pub fn to_compact_snapshot(&self) -> Json {
+        self.snapshot_json(true)
+    }
+
+    fn snapshot_json(&self, compact: bool) -> Json {
         let s = &self.state;
+        let mut keep = vec![!compact; s.lots.len()];
+        for (i, _) in s.holds.iter().flat_map(|h| &h.takes) {
+            if let Some(k) = keep.get_mut(*i) {
+                *k = true;
+            }
+        }
+        // Old lot index -> new.
+        let mut index = Vec::with_capacity(keep.len());
+        let mut lots = Vec::with_capacity(keep.len());
+        for (lot, k) in s.lots.iter().zip(keep) {
+            index.push(lots.len());
+            if k || !lot.credits.is_zero() {
+                lots.push(lot_json(lot));
+            }
+        }
+        let holds = s.holds.iter().map(|h| {
+            let mut h = h.clone();
+            for t in &mut h.takes {
+                t.0 = index.get(t.0).copied().unwrap_or(t.0);
+            }
+            hold_json(&h)
+        });
         let records = Json::Obj(
             self.records
                 .iter()
+                .filter(|(id, _)| !compact || s.holds.iter().any(|h| &h.id == id))
                 .map(|(id, r)| (Key::Owned(id.clone()), record_json(r)))
                 .collect(),
         );
+        let ledger = if compact {
+            Json::Arr(Vec::new())
+        } else {
+            self.ledger.to_json()
+        };
         Obj::new()
             .put("format", FORMAT)
             .put("version", VERSION)
@@ -62,10 +102,10 @@ impl Wallet {
             .put("hadTrial", s.had_trial)
             .put("hadMembership", s.had_membership)
             .put("lastDailyLoginDay", s.last_daily_day)
-            .put("lots", Json::Arr(s.lots.iter().map(lot_json).collect()))
-            .put("holds", Json::Arr(s.holds.iter().map(hold_json).collect()))
+            .put("lots", Json::Arr(lots))
+            .put("holds", Json::Arr(holds.collect()))
             .put("records", records)
-            .put("ledger", self.ledger.to_json())
+            .put("ledger", ledger)
             .done()
     }
 

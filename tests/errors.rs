@@ -25,6 +25,12 @@ fn every_error_code_has_its_documented_e_string() {
         (ErrorCode::TimeZone, "E_TIME_ZONE"),
         (ErrorCode::ClockRegression, "E_CLOCK_REGRESSION"),
         (ErrorCode::Overflow, "E_OVERFLOW"),
+        (ErrorCode::TokenMalformed, "E_TOKEN_MALFORMED"),
+        (ErrorCode::TokenAlgorithm, "E_TOKEN_ALGORITHM"),
+        (ErrorCode::TokenKey, "E_TOKEN_KEY"),
+        (ErrorCode::TokenSignature, "E_TOKEN_SIGNATURE"),
+        (ErrorCode::TokenExpired, "E_TOKEN_EXPIRED"),
+        (ErrorCode::TokenCatalog, "E_TOKEN_CATALOG"),
     ];
     for (code, text) in expected {
         assert_eq!(code.as_str(), text);

@@ -144,6 +144,22 @@ pub fn string_field(obj: &JsValue, key: &'static str) -> Result<String> {
     string(&field(obj, key)?, key)
 }
 
+/// A signing key: a string (its UTF-8 bytes) or a `Uint8Array`, at least 32 bytes.
+pub fn key_bytes(v: &JsValue, what: &str) -> Result<Vec<u8>> {
+    let bytes = if let Some(s) = v.as_string() {
+        s.into_bytes()
+    } else if let Some(a) = v.dyn_ref::<js_sys::Uint8Array>() {
+        a.to_vec()
+    } else {
+        return Err(Error::bad_request(format!(
+            "{what} must be a string or a Uint8Array of at least 32 bytes, got {}",
+            type_name(v)
+        )));
+    };
+    crate::token::check_key(&bytes)?;
+    Ok(bytes)
+}
+
 /// A `UsageRequest` object: `{ feature, units?, tier?, seconds? }`.
 pub fn usage_request(v: &JsValue) -> Result<UsageRequest> {
     let obj = object(v, "the usage request")?;

@@ -417,10 +417,62 @@ impl JsWallet {
         })
     }
 
+    /// The body of `signSnapshot(wallet, { key, keyId, ttlSeconds, at, catalog? })` (npm/entry.js checks the wallet
+    /// argument, then calls this): a `ce1` token of the wallet's compact snapshot (see `crate::token`).
+    #[wasm_bindgen(js_name = __sign)]
+    pub fn sign(&self, o: JsValue) -> JsResult<String> {
+        self.read(|w| {
+            let o = object(&o, "signSnapshot options")?;
+            let key = key_bytes(&field(o, "key")?, "key")?;
+            let ttl = number(&field(o, "ttlSeconds")?, "ttlSeconds")?;
+            let catalog = catalog_option(field(o, "catalog")?)?;
+            // Whole milliseconds; NaN, infinities and out-of-range values are refused by the range check.
+            crate::token::sign(
+                w,
+                catalog.id(),
+                &string_field(o, "keyId")?,
+                &key,
+                time_field(o, "at")?,
+                (ttl * 1000.0).ceil() as i64,
+            )
+        })
+    }
+
     /// Calls `callback(balance)` exactly when each next scheduled change happens, measured from `now` (the
     /// caller's clock), until the returned watcher's `stop()`.
     pub fn watch(&self, callback: js_sys::Function, o: JsValue) -> JsResult<watch::Watcher> {
         let now = js(object(&o, "watch options").and_then(|o| time_field(o, "now")))?;
         Ok(watch::Watcher::start(Rc::clone(&self.inner), callback, now))
     }
+}
+
+/// `verifySnapshot(token, { keys, at, catalog? })`: the wallet a `ce1` token carries, once its shape, algorithm, key
+/// id, signature, validity (60 s skew) and catalog check out (`E_TOKEN_*`). `keys` maps key ids to keys (own
+/// properties only); `catalog` defaults to the embedded one.
+#[wasm_bindgen(js_name = verifySnapshot)]
+pub fn verify_snapshot(token: JsValue, o: JsValue) -> JsResult<JsWallet> {
+    let verified = (|| {
+        let o = object(&o, "verifySnapshot options")?;
+        let keys = field(o, "keys")?;
+        let keys: &js_sys::Object = object(&keys, "keys")?.unchecked_ref();
+        let at = time_field(o, "at")?;
+        let catalog = catalog_option(field(o, "catalog")?)?;
+        let token = token.as_string().ok_or_else(|| {
+            Error::new(
+                ErrorCode::TokenMalformed,
+                format!("the token must be a string, got {}", type_name(&token)),
+            )
+        })?;
+        crate::token::verify(&token, at, catalog.id(), &mut |kid| {
+            let d = js_sys::Reflect::get_own_property_descriptor(keys, &kid.into())
+                .map_err(|_| Error::bad_request("reading keys threw an exception"))?;
+            if d.is_undefined() {
+                return Ok(None);
+            }
+            key_bytes(&field(&d, "value")?, "keys[keyId]").map(Some)
+        })
+    })();
+    Ok(JsWallet {
+        inner: Rc::new(RefCell::new(js(verified)?)),
+    })
 }

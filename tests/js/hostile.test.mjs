@@ -6,7 +6,8 @@ import { test, assert } from './harness/t.mjs';
 const CODES = new Set([
   'E_BAD_REQUEST', 'E_UNKNOWN_FEATURE', 'E_TIER_UNAVAILABLE', 'E_INSUFFICIENT', 'E_MEMBERS_ONLY',
   'E_IDEMPOTENCY_CONFLICT', 'E_NOT_FOUND', 'E_REFUND_EXCEEDS', 'E_SNAPSHOT', 'E_CATALOG', 'E_TIME', 'E_TIME_ZONE',
-  'E_CLOCK_REGRESSION', 'E_OVERFLOW',
+  'E_CLOCK_REGRESSION', 'E_OVERFLOW', 'E_TOKEN_MALFORMED', 'E_TOKEN_ALGORITHM', 'E_TOKEN_KEY', 'E_TOKEN_SIGNATURE',
+  'E_TOKEN_EXPIRED', 'E_TOKEN_CATALOG',
 ]);
 
 const throwing = { get at() { throw new Error('boom'); }, get credits() { throw new Error('boom'); } };

@@ -1,0 +1,114 @@
+// Signed wallet tokens (signSnapshot / verifySnapshot) in every runtime: the same bytes as the Rust tests (the same
+// Rust code signs everywhere), an HMAC the host's own WebCrypto agrees with, and one typed code per kind of bad token.
+import { ready, Catalog, Wallet, signSnapshot, verifySnapshot } from 'credit-engine';
+import { test, assert } from './harness/t.mjs';
+
+const KEY = 'k'.repeat(32);
+const AT = '2026-03-02T08:00:00Z';
+const MS = Date.parse(AT);
+// From tests/token.rs (golden_token_matches_every_runtime).
+const GOLDEN_LEN = 820;
+const GOLDEN_SIG = 's6kQWhA_dCiOC25Gx3tDUMye4kapPoAPwz6kxUwldWE';
+
+async function daily() {
+  await ready();
+  const w = Wallet.create({ timeZone: 'UTC' });
+  w.dailyLogin({ at: AT, credits: 5 });
+  return w;
+}
+
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+async function hmac(key, text) {
+  const k = await crypto.subtle.importKey('raw', new TextEncoder().encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return b64url(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(text)));
+}
+/** Re-signs a modified payload with the right key (to reach the checks after the signature). */
+async function resign(payloadText, key = KEY) {
+  const head = 'ce1.' + b64url(new TextEncoder().encode(payloadText));
+  return `${head}.${await hmac(key, head)}`;
+}
+const payloadOf = (token) => new TextDecoder().decode(Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+
+test('token: the golden token is byte-identical to the Rust one, and WebCrypto agrees on its HMAC', async () => {
+  const w = await daily();
+  const token = signSnapshot(w, { key: KEY, keyId: 'golden', ttlSeconds: 300, at: AT });
+  assert.eq(token.length, GOLDEN_LEN);
+  assert.ok(token.endsWith('.' + GOLDEN_SIG), token);
+  const dot = token.lastIndexOf('.');
+  assert.eq(await hmac(KEY, token.slice(0, dot)), token.slice(dot + 1));
+  const p = JSON.parse(payloadOf(token));
+  assert.eq([p.alg, p.kid, p.iat, p.exp, p.catalog], ['HS256', 'golden', '2026-03-02T08:00:00.000Z', '2026-03-02T08:05:00.000Z', Catalog.default().id]);
+  // A Uint8Array key is the same key.
+  assert.eq(signSnapshot(w, { key: new TextEncoder().encode(KEY), keyId: 'golden', ttlSeconds: 300, at: MS }), token);
+});
+
+test('token: a verified wallet previews like the signed one, as of the request time', async () => {
+  const w = await daily();
+  w.grantPromotion({ id: 'p', at: AT, credits: 3, expiresAt: '2026-03-10T00:00:00Z' });
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 3600, at: AT });
+  const v = verifySnapshot(token, { keys: { k1: KEY }, at: MS + 60_000 });
+  assert.ok(v instanceof Wallet);
+  for (const at of [MS + 60_000, '2026-03-03T00:00:01Z']) {
+    assert.eq(v.preview({ feature: 'agent.image_generation', units: 3 }, at), w.preview({ feature: 'agent.image_generation', units: 3 }, at));
+  }
+  assert.eq(v.balance(MS).total, 8);
+  assert.eq(v.balance('2026-03-03T00:00:00Z').total, 3, 'daily credits expire at midnight after verification too');
+  v.free();
+});
+
+test('token: tampered, truncated, wrong algorithm, unknown key, expired and foreign-catalog tokens have distinct codes', async () => {
+  const w = await daily();
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT });
+  const keys = { k1: KEY, k2: 'n'.repeat(40) };
+  const verify = (t, at = MS) => verifySnapshot(t, { keys, at });
+  const payload = payloadOf(token);
+  verify(await resign(payload)); // the re-signing helper itself is right
+  for (const cut of [0, 3, 4, 20, token.length - 43, token.length - 1]) assert.throwsCode(() => verify(token.slice(0, cut)), 'E_TOKEN_MALFORMED', `cut ${cut}`);
+  assert.throwsCode(() => verify(token + '.x'), 'E_TOKEN_MALFORMED');
+  assert.throwsCode(() => verify(token.replace('ce1.', 'ce2.')), 'E_TOKEN_MALFORMED');
+  assert.throwsCode(() => verify(42), 'E_TOKEN_MALFORMED');
+  const [cutJson, none, hs512] = await Promise.all([resign('{"alg":"HS256"'), resign(payload.replace('"HS256"', '"none"')),
+    resign(payload.replace('"HS256"', '"HS512"'))]);
+  assert.throwsCode(() => verify(cutJson), 'E_TOKEN_MALFORMED');
+  assert.throwsCode(() => verify(none), 'E_TOKEN_ALGORITHM');
+  assert.throwsCode(() => verify(hs512), 'E_TOKEN_ALGORITHM');
+  assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'k0', ttlSeconds: 300, at: AT })), 'E_TOKEN_KEY');
+  assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'toString', ttlSeconds: 300, at: AT })), 'E_TOKEN_KEY', 'inherited names are not keys');
+  const altered = token.split('.');
+  altered[1] = b64url(new TextEncoder().encode(payload.replace('"credits":5', '"credits":4')));
+  assert.throwsCode(() => verify(altered.join('.')), 'E_TOKEN_SIGNATURE');
+  assert.throwsCode(() => verify(signSnapshot(w, { key: 'x'.repeat(32), keyId: 'k1', ttlSeconds: 300, at: AT })), 'E_TOKEN_SIGNATURE');
+  const err = assert.throwsCode(() => verify(token, MS + 361_000), 'E_TOKEN_EXPIRED');
+  assert.ok(/60 s/.test(err.message), err.message);
+  verify(token, MS + 359_000); // within the 60 s skew past exp
+  verify(token, MS - 59_000); // verifier a minute behind
+  assert.throwsCode(() => verify(token, MS - 61_000), 'E_TOKEN_EXPIRED');
+  const custom = Catalog.fromJSON({ version: 1, features: [{ id: 'x', agent: false, unit: 'image', defaultUnits: 1, prices: { general: 1 } }] });
+  const foreign = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, catalog: custom });
+  assert.throwsCode(() => verify(foreign), 'E_TOKEN_CATALOG');
+  verifySnapshot(foreign, { keys, at: MS, catalog: custom }).free();
+});
+
+test('token: keys rotate by id; bad keys and options are E_BAD_REQUEST', async () => {
+  const w = await daily();
+  const oldKey = 'o'.repeat(32), newKey = new Uint8Array(48).fill(7);
+  const oldTok = signSnapshot(w, { key: oldKey, keyId: '2026-02', ttlSeconds: 60, at: AT });
+  const newTok = signSnapshot(w, { key: newKey, keyId: '2026-03', ttlSeconds: 60, at: AT });
+  const both = { '2026-02': oldKey, '2026-03': newKey };
+  verifySnapshot(oldTok, { keys: both, at: AT }).free();
+  verifySnapshot(newTok, { keys: both, at: AT }).free();
+  assert.throwsCode(() => verifySnapshot(oldTok, { keys: { '2026-03': newKey }, at: AT }), 'E_TOKEN_KEY');
+  for (const bad of [{ key: 'short', keyId: 'k', ttlSeconds: 60, at: AT }, { key: KEY, keyId: 'has space', ttlSeconds: 60, at: AT },
+    { key: KEY, keyId: 'k', ttlSeconds: 0, at: AT }, { key: KEY, keyId: 'k', ttlSeconds: 31 * 86400, at: AT },
+    { key: KEY, keyId: 'k', ttlSeconds: NaN, at: AT }, { key: 42, keyId: 'k', ttlSeconds: 60, at: AT }, null]) {
+    assert.throwsCode(() => signSnapshot(w, bad), 'E_BAD_REQUEST', JSON.stringify(bad));
+  }
+  assert.throwsCode(() => signSnapshot({}, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT }), 'E_BAD_REQUEST');
+  assert.throwsCode(() => signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 60, at: 'soon' }), 'E_TIME');
+  assert.throwsCode(() => verifySnapshot(newTok, { keys: { '2026-03': 'short' }, at: AT }), 'E_BAD_REQUEST');
+  assert.throwsCode(() => verifySnapshot(newTok, { keys: null, at: AT }), 'E_BAD_REQUEST');
+  assert.throwsCode(() => verifySnapshot(newTok, { keys: new Proxy({}, { getOwnPropertyDescriptor() { throw new Error('trap'); } }), at: AT }), 'E_BAD_REQUEST');
+  const freed = Wallet.create({ timeZone: 'UTC' });
+  freed.free();
+  assert.throwsCode(() => signSnapshot(freed, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT }), 'E_BAD_REQUEST');
+});
