@@ -86,8 +86,8 @@ impl TimeZone {
             && name.len() <= 64
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
             && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'+' | b'-'));
         let shown = crate::error::clip(name, 64);
         if !plausible {
             return Err(Error::new(

@@ -439,8 +439,8 @@ fn parse_feature(item: &Json, i: usize) -> Result<Feature> {
         .filter(|s| {
             !s.is_empty()
                 && s.len() <= 64
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                && s.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
         })
         .ok_or_else(|| {
             catalog_err(format!(

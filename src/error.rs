@@ -203,3 +203,15 @@ pub fn clip(text: &str, max: usize) -> &str {
         None => text,
     }
 }
+
+/// `items` joined by `sep`: `[&str]::join` without the generic copy routine it brings into the module.
+pub fn join(items: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+    }
+    out
+}

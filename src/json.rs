@@ -549,7 +549,7 @@ impl<'a> Fields<'a> {
                 code,
                 format!(
                     "{path} has unknown field '{shown}' (allowed: {})",
-                    allowed.join(", ")
+                    crate::error::join(allowed, ", ")
                 ),
             ));
         }

@@ -194,49 +194,34 @@ const K: [u32; 64] = [
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
-/// SHA-256 (FIPS 180-4) of the concatenation of `parts`.
-fn digest(parts: [&[u8]; 2]) -> [u8; 32] {
-    let mut m = parts.concat();
-    let bits = (m.len() as u64).wrapping_mul(8);
-    m.push(0x80);
-    while m.len() % 64 != 56 {
-        m.push(0);
-    }
-    m.extend_from_slice(&bits.to_be_bytes());
+/// SHA-256 (FIPS 180-4) of `first` (one whole block, if given) followed by `data`, streamed block by block (the
+/// message is never copied). HMAC's padded key is exactly that first block.
+fn digest(first: Option<&[u8; 64]>, data: &[u8]) -> [u8; 32] {
     let mut h: [u32; 8] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ];
-    for block in m.chunks_exact(64) {
-        let mut w = [0u32; 64];
-        for (wi, c) in w.iter_mut().zip(block.chunks_exact(4)) {
-            *wi = u32::from_be_bytes(c.try_into().unwrap_or([0; 4]));
-        }
-        for t in 16..64 {
-            let g = |k: usize| w.get(k).copied().unwrap_or(0);
-            let (a, b) = (g(t - 15), g(t - 2));
-            let v = (b.rotate_right(17) ^ b.rotate_right(19) ^ (b >> 10))
-                .wrapping_add(g(t - 7))
-                .wrapping_add(a.rotate_right(7) ^ a.rotate_right(18) ^ (a >> 3))
-                .wrapping_add(g(t - 16));
-            if let Some(x) = w.get_mut(t) {
-                *x = v;
-            }
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
-        for (k, wi) in K.iter().zip(w) {
-            let t1 = hh
-                .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
-                .wrapping_add((e & f) ^ (!e & g))
-                .wrapping_add(*k)
-                .wrapping_add(wi);
-            let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22))
-                .wrapping_add((a & b) ^ (a & c) ^ (b & c));
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-            *x = x.wrapping_add(y);
-        }
+    let mut total = data.len() as u64;
+    if let Some(block) = first {
+        compress(&mut h, block);
+        total += 64;
+    }
+    let mut blocks = data.chunks_exact(64);
+    for block in &mut blocks {
+        compress(&mut h, block);
+    }
+    // The tail, 0x80, zeros and the length in bits: one block, or two when the tail leaves fewer than 9 bytes.
+    let tail = blocks.remainder();
+    let mut buf = [0u8; 128];
+    let end = if tail.len() < 56 { 64 } else { 128 };
+    for (b, t) in buf.iter_mut().zip(tail.iter().chain(&[0x80])) {
+        *b = *t;
+    }
+    if let Some(bits) = buf.get_mut(end - 8..end) {
+        bits.copy_from_slice(&total.wrapping_mul(8).to_be_bytes());
+    }
+    for block in buf.chunks_exact(64).take(end / 64) {
+        compress(&mut h, block);
     }
     let mut out = [0u8; 32];
     for (o, w) in out.chunks_exact_mut(4).zip(h) {
@@ -245,8 +230,46 @@ fn digest(parts: [&[u8]; 2]) -> [u8; 32] {
     out
 }
 
+/// One SHA-256 compression of a 64-byte block, with the message schedule kept as a ring of 16 words.
+fn compress(h: &mut [u32; 8], block: &[u8]) {
+    let mut w = [0u32; 16];
+    for (wi, c) in w.iter_mut().zip(block.chunks_exact(4)) {
+        *wi = u32::from_be_bytes(c.try_into().unwrap_or([0; 4]));
+    }
+    let at = |w: &[u32; 16], i: usize| w.get(i & 15).copied().unwrap_or(0);
+    let mut s = *h;
+    for (t, k) in K.iter().enumerate() {
+        let wt = if t < 16 {
+            at(&w, t)
+        } else {
+            // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]; W[t-16] is the slot being replaced.
+            let (a, b) = (at(&w, t + 1), at(&w, t + 14));
+            let v = at(&w, t)
+                .wrapping_add(a.rotate_right(7) ^ a.rotate_right(18) ^ (a >> 3))
+                .wrapping_add(at(&w, t + 9))
+                .wrapping_add(b.rotate_right(17) ^ b.rotate_right(19) ^ (b >> 10));
+            if let Some(x) = w.get_mut(t & 15) {
+                *x = v;
+            }
+            v
+        };
+        let [a, b, c, d, e, f, g, hh] = s;
+        let t1 = hh
+            .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
+            .wrapping_add((e & f) ^ (!e & g))
+            .wrapping_add(*k)
+            .wrapping_add(wt);
+        let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22))
+            .wrapping_add((a & b) ^ (a & c) ^ (b & c));
+        s = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
+    }
+    for (x, y) in h.iter_mut().zip(s) {
+        *x = x.wrapping_add(y);
+    }
+}
+
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    digest([data, &[]])
+    digest(None, data)
 }
 
 /// HMAC-SHA-256 (RFC 2104; test vectors RFC 4231).
@@ -263,7 +286,7 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
         *d = *s;
     }
     let pad = |p: u8| k.map(|b| b ^ p);
-    digest([&pad(0x5c), &digest([&pad(0x36), data])])
+    digest(Some(&pad(0x5c)), &digest(Some(&pad(0x36)), data))
 }
 
 /// Equal, in time that depends only on the lengths.
@@ -358,10 +381,12 @@ mod tests {
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
         );
         // Every length around the padding boundaries agrees with a one-shot vs. split update.
-        for n in 50..70 {
-            let data: Vec<u8> = (0..n as u8).collect();
-            let (a, b) = data.split_at(n / 3);
-            assert_eq!(sha256(&data), digest([a, b]));
+        // A leading whole block streams like the same bytes in one message, at every tail length.
+        for n in 0..200 {
+            let data: Vec<u8> = (0..n + 64).map(|i| (i * 7 + 3) as u8).collect();
+            let (block, rest) = data.split_at(64);
+            let block: &[u8; 64] = block.try_into().unwrap();
+            assert_eq!(sha256(&data), digest(Some(block), rest), "length {n}");
         }
     }
 

@@ -156,8 +156,12 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
             "{field} must be 1 to {MAX_ID_BYTES} bytes of text without control characters"
         )));
     }
-    if let Some((kind, rest)) = id.split_once('@') {
-        let instant = rest.split('#').next().unwrap_or(rest);
+    // Byte positions rather than `split_once`: the char searcher is code the module otherwise does without.
+    if let Some(at) = id.bytes().position(|b| b == b'@') {
+        let kind = id.get(..at).unwrap_or("");
+        let rest = id.get(at + 1..).unwrap_or("");
+        let end = rest.bytes().position(|b| b == b'#').unwrap_or(rest.len());
+        let instant = rest.get(..end).unwrap_or(rest);
         if Kind::ALL.iter().any(|k| k.as_str() == kind) && Instant::parse(instant).is_ok() {
             return Err(Error::bad_request(format!(
                 "{field} '{id}' has the form kind@time reserved for the engine's own lots; choose another id"
@@ -628,7 +632,7 @@ impl Wallet {
                         "the projection has more than {MAX_PROJECTION_POINTS} points; ask for a shorter range"
                     )));
                 }
-                points.push(point(s, at, j.labels.join(","))?);
+                points.push(point(s, at, crate::error::join(&j.labels, ","))?);
                 Ok(())
             })?;
         }
