@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e screenshots fuzz bench bench-native bench-js clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge clean
 
 all: pkg
 
@@ -49,7 +49,13 @@ screenshots: pkg
 	scripts/ensure-tools.sh browser
 	UPDATE_SCREENSHOTS=1 node tests/e2e/demo.e2e.mjs
 
-test: lint test-rust test-canary test-js test-e2e
+# The edge pre-check over HTTP: real workerd and the Node origin example (SQLite through sql.js, pure wasm).
+edge/origin-example/node_modules/sql.js/package.json: edge/origin-example/package-lock.json
+	cd edge/origin-example && npm ci --no-audit --no-fund
+test-edge: pkg edge/origin-example/node_modules/sql.js/package.json
+	node edge/test/edge.test.mjs
+
+test: lint test-rust test-canary test-js test-e2e test-edge
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)
@@ -64,6 +70,10 @@ bench-native:
 
 bench-js: pkg
 	node bench/run.mjs
+
+# Pre-check worker vs a pass-through worker on the same workerd (loopback, bounded; see README "Edge pre-check").
+bench-edge: pkg
+	node edge/bench/bench.mjs
 
 bench: bench-native bench-js
 

@@ -11,17 +11,8 @@ import { Catalog, verifySnapshot } from 'credit-engine';
 const TOKEN_HEADER = 'x-wallet-token';
 const TOKEN_COOKIE = 'wallet_token';
 const MAX_BODY_BYTES = 64 * 1024;
-/** The engine's clock skew (crate::token::SKEW_MS), for re-checking the validity window of a cached token. */
-const SKEW_MS = 60_000;
-const CACHE_MAX = 512;
 const catalog = Catalog.default();
 let keys = { text: null, value: null };
-/**
- * Verified tokens of this isolate: token text -> { wallet, iat, exp }, oldest first. A client sends the same token
- * with every request until it expires, so the HMAC and the snapshot load are paid once per token; a hit only
- * re-checks the validity window. Wallets here are read copies (preview never changes them); evicted ones are freed.
- */
-const verified = new Map();
 
 const json = (status, body) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
@@ -39,34 +30,11 @@ function tokenOf(request) {
 
 function keysOf(env) {
   if (keys.text !== env.TOKEN_KEYS) {
-    for (const { wallet } of verified.values()) wallet.free();
-    verified.clear();
     const value = JSON.parse(env.TOKEN_KEYS ?? 'null');
     if (value === null || typeof value !== 'object') throw new Error('TOKEN_KEYS must be a JSON object of key id -> key');
     keys = { text: env.TOKEN_KEYS, value };
   }
   return keys.value;
-}
-
-/** The wallet a token carries, verified now (throws the engine's E_TOKEN_* errors). */
-function walletOf(token, env, now) {
-  const ks = keysOf(env);
-  const hit = verified.get(token);
-  if (hit && now < hit.exp + SKEW_MS && now >= hit.iat - SKEW_MS) return hit.wallet;
-  if (hit) {
-    verified.delete(token);
-    hit.wallet.free();
-  }
-  const wallet = verifySnapshot(token, { keys: ks, at: now, catalog }); // throws when anything is wrong
-  // Signature checked: the payload's times can be read as they are.
-  const { iat, exp } = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-  if (verified.size >= CACHE_MAX) {
-    const [oldest, entry] = verified.entries().next().value;
-    verified.delete(oldest);
-    entry.wallet.free();
-  }
-  verified.set(token, { wallet, iat: Date.parse(iat), exp: Date.parse(exp) });
-  return wallet;
 }
 
 /** The usage request in a body, or a message saying what is wrong with it. */
@@ -99,7 +67,9 @@ export default {
     if (error) return fail(400, 'E_BAD_REQUEST', error);
     let wallet;
     try {
-      wallet = walletOf(token, env, now);
+      // The engine remembers tokens it has verified (HMAC and snapshot load once per token); each call still
+      // checks the validity window, the key and the catalog. The wallet is a read copy: preview never changes it.
+      wallet = verifySnapshot(token, { keys: keysOf(env), at: now, catalog });
     } catch (err) {
       if (err.code === 'E_TOKEN_CATALOG') return fail(409, err.code, err.message, { catalog: catalog.id });
       if (err.code?.startsWith('E_TOKEN_')) return fail(401, err.code, err.message);
@@ -110,6 +80,8 @@ export default {
       preview = wallet.preview(usage, now, catalog);
     } catch (err) {
       return fail(400, err.code ?? 'E_BAD_REQUEST', err.message);
+    } finally {
+      wallet.free();
     }
     if (!preview.sufficient) {
       const { total, agent, regular } = preview.balanceAfter; // the balance now: nothing was drawn
@@ -117,10 +89,12 @@ export default {
         feature: usage.feature, credits: preview.credits, shortfall: preview.shortfall, balance: { total, agent, regular },
       });
     }
-    const headers = new Headers(request.headers);
-    for (const name of [...headers.keys()]) if (name.startsWith('x-credit-')) headers.delete(name); // never the client's
-    headers.set('x-credit-credits', String(preview.credits));
-    headers.set('x-credit-catalog', catalog.id);
-    return env.ORIGIN.fetch(new Request(request.url, { method: 'POST', headers, body: text }));
+    // Origin gets the request with the quote; the x-credit-* values are always the pre-check's own (set, never
+    // appended, so a client cannot smuggle its own), and the token stays at the edge (origin has the wallet).
+    const forward = new Request(request.url, { method: 'POST', headers: request.headers, body: text });
+    forward.headers.set('x-credit-credits', String(preview.credits));
+    forward.headers.set('x-credit-catalog', catalog.id);
+    forward.headers.delete(TOKEN_HEADER);
+    return env.ORIGIN.fetch(forward);
   },
 };

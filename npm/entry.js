@@ -1,6 +1,6 @@
-// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes(), and
-// signSnapshot (verifySnapshot comes straight from the module).
-import { Catalog, Wallet, Watcher } from './credit_engine.js';
+// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes(),
+// signSnapshot and verifySnapshot.
+import { Catalog, Wallet, Watcher, __verifyRemembered, __verifySnapshot } from './credit_engine.js';
 import { guardFreed, installFastPreview } from './fast.js';
 
 /**
@@ -48,4 +48,29 @@ export function signSnapshot(wallet, options) {
     throw err;
   }
   return wallet.__sign(options);
+}
+
+/** Tokens this module has verified, by text -> the serial number the engine remembers them under (oldest first). */
+const remembered = new Map();
+const REMEMBER_MAX = 64; // the engine's own memory (crate::token::CACHE_TOKENS)
+
+/**
+ * The wallet a signed token carries, verified now (`E_TOKEN_*` otherwise); a read copy. The engine remembers tokens
+ * it has verified; this only spares copying a token's text into the module again when it has seen it: it passes the
+ * engine's serial number for it instead, and the engine runs the same checks (key, validity window, catalog).
+ */
+export function verifySnapshot(token, options) {
+  const serial = typeof token === 'string' ? remembered.get(token) : undefined;
+  if (serial !== undefined) {
+    const wallet = __verifyRemembered(serial, options);
+    if (wallet !== undefined) return wallet;
+    remembered.delete(token); // forgotten by the engine, or another key under its id: the text path answers
+  }
+  const wallet = __verifySnapshot(token, options);
+  const now = wallet.__tokenSerial; // 0: not remembered by the engine (a token over 16 KiB)
+  if (now !== 0) {
+    if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value);
+    remembered.set(token, now);
+  }
+  return wallet;
 }

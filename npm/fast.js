@@ -19,25 +19,23 @@ export function installFastPreview(Wallet, Catalog, memory) {
   }
 
   function table(catalog) {
-    return { id: catalog.id, index: new Map(catalog.toJSON().features.map((f, i) => [f.id, i])) };
+    return { id: catalog.id, index: new Map(catalog.toJSON().features.map((f, i) => [f.id, i])), catalog };
   }
 
+  /** The feature table of a catalog argument (the default when absent), or null for anything unusual. */
   function describe(catalog) {
     if (catalog === undefined || catalog === null) {
-      if (!defaultTable) {
-        const c = Catalog.default();
-        defaultTable = table(c);
-        c.free();
-      }
+      // Kept for the life of the module: the default catalog handle the fast path prices with.
+      if (!defaultTable) defaultTable = table(Catalog.default());
       return defaultTable;
     }
-    if (!(catalog instanceof Catalog)) return null;
+    if (!(catalog instanceof Catalog) || catalog.__wbg_ptr === 0) return null; // freed: the generic path says so
     let t = tables.get(catalog);
     if (!t) {
       try {
         t = table(catalog);
       } catch {
-        return null; // a freed handle: the generic path reports it
+        return null;
       }
       tables.set(catalog, t);
     }
@@ -69,12 +67,12 @@ export function installFastPreview(Wallet, Catalog, memory) {
         || !(tier === undefined || tier === 'general' || tier === 'premium')) {
         return generic.call(this, req, at, catalog);
       }
-      const own = catalog === undefined || catalog === null;
-      // A number `at` goes as a number; any other time value is converted by the module.
-      const ms = typeof at === 'number' ? at : NaN;
-      const ptr = this.__previewFast(f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms,
-        typeof at === 'number' ? undefined : at, own ? undefined : catalog);
-      if (ptr === 0) return generic.call(this, req, at, catalog); // drawn from a lot not granted yet
+      // Times cross as epoch milliseconds; an ISO string (or anything else) takes the generic path.
+      const ms = typeof at === 'number' ? at : at instanceof Date ? at.getTime() : NaN;
+      if (Number.isNaN(ms)) return generic.call(this, req, at, catalog);
+      const ptr = this.__previewFast(t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
+      // 0: an error (the generic path throws it, typed) or a draw from a lot not granted yet (it names the lot).
+      if (ptr === 0) return generic.call(this, req, at, catalog);
       const m = numbers();
       const h = ptr / 8;
       const n = m[h + 10];

@@ -138,6 +138,10 @@ export function signSnapshot(wallet: Wallet, options: SignOptions): string;
 /**
  * Verifies a token from signSnapshot and returns the wallet it carries, a read copy for previews at the edge
  * (E_TOKEN_MALFORMED, E_TOKEN_ALGORITHM, E_TOKEN_KEY, E_TOKEN_SIGNATURE, E_TOKEN_EXPIRED, E_TOKEN_CATALOG).
+ * Reads (preview, balance, toJSON, watch...) work; every change (charge, hold, grants...) is E_BAD_REQUEST, since
+ * the token's wallet has no ledger. Verified tokens are remembered (the last 64 up to 16 KiB each), so verifying
+ * the same token again skips the HMAC and the load but still checks the key, the validity window and the catalog.
+ * Free the returned handle when done; it does not affect later verifications.
  */
 export function verifySnapshot(token: string, options: VerifyOptions): Wallet;
 

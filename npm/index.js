@@ -2,7 +2,7 @@
 import init from './credit_engine.js';
 import { entry } from './entry.js';
 
-export { Catalog, Wallet, Watcher, verifySnapshot } from './credit_engine.js';
-export { signSnapshot } from './entry.js';
+export { Catalog, Wallet, Watcher } from './credit_engine.js';
+export { signSnapshot, verifySnapshot } from './entry.js';
 
 export const { ready, memoryBytes } = entry(() => init({ module_or_path: new URL('./credit_engine_bg.wasm', import.meta.url) }));

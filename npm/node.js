@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { initSync } from './credit_engine.js';
 import { entry } from './entry.js';
 
-export { Catalog, Wallet, Watcher, verifySnapshot } from './credit_engine.js';
-export { signSnapshot } from './entry.js';
+export { Catalog, Wallet, Watcher } from './credit_engine.js';
+export { signSnapshot, verifySnapshot } from './entry.js';
 
 export const { ready, memoryBytes } = entry(async () => {
   const bytes = await readFile(new URL('./credit_engine_bg.wasm', import.meta.url));

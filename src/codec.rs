@@ -215,36 +215,36 @@ fn takes_json(takes: &[(usize, Credits)]) -> Json {
 
 fn takes(f: &Fields<'_>, key: &str) -> Result<Vec<(usize, Credits)>> {
     let path = f.path(key);
-    f.arr(key)?
-        .iter()
-        .map(|pair| match pair.as_array() {
-            Some([i, c]) => Ok((
-                index(i, &path)?,
-                c.as_u64()
-                    .and_then(|n| Credits::new(n).ok())
-                    .ok_or_else(|| Error::new(SNAP, format!("{path} has a bad credit amount")))?,
-            )),
-            _ => Err(Error::new(
+    let mut out = Vec::new();
+    for pair in f.arr(key)? {
+        let Some([i, c]) = pair.as_array() else {
+            return Err(Error::new(
                 SNAP,
                 format!("{path} must hold [lot index, credits] pairs"),
-            )),
-        })
-        .collect()
+            ));
+        };
+        let i = index(i, &path)?;
+        let credits = c
+            .as_u64()
+            .and_then(|n| Credits::new(n).ok())
+            .ok_or_else(|| Error::new(SNAP, format!("{path} has a bad credit amount")))?;
+        out.push((i, credits));
+    }
+    Ok(out)
 }
 
 fn draws(f: &Fields<'_>, key: &str) -> Result<Vec<Draw>> {
     let path = f.path(key);
-    f.arr(key)?
-        .iter()
-        .map(|d| {
-            let d = Fields::of(d, &path, &["lotId", "kind", "credits"], SNAP)?;
-            Ok(Draw {
-                lot_id: d.str("lotId")?.to_string(),
-                kind: kind(&d, "kind")?,
-                credits: credits(&d, "credits")?,
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for d in f.arr(key)? {
+        let d = Fields::of(d, &path, &["lotId", "kind", "credits"], SNAP)?;
+        out.push(Draw {
+            lot_id: d.str("lotId")?.to_string(),
+            kind: kind(&d, "kind")?,
+            credits: credits(&d, "credits")?,
+        });
+    }
+    Ok(out)
 }
 
 pub fn lot_json(l: &Lot) -> Json {

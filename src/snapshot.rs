@@ -153,18 +153,19 @@ impl Wallet {
             }
             Ok(items)
         };
-        let lots = list("lots")?
-            .iter()
-            .map(|v| lot_from(v, "snapshot.lots[]"))
-            .collect::<Result<Vec<_>>>()?;
-        let holds = list("holds")?
-            .iter()
-            .map(|v| hold_from(v, "snapshot.holds[]"))
-            .collect::<Result<Vec<_>>>()?;
-        let ledger = list("ledger")?
-            .iter()
-            .map(|v| entry_from(v, "snapshot.ledger[]"))
-            .collect::<Result<Vec<_>>>()?;
+        // Plain loops: `collect::<Result<Vec<_>>>()` costs an iterator adapter per list in the module.
+        let mut lots = Vec::new();
+        for v in list("lots")? {
+            lots.push(lot_from(v, "snapshot.lots[]")?);
+        }
+        let mut holds = Vec::new();
+        for v in list("holds")? {
+            holds.push(hold_from(v, "snapshot.holds[]")?);
+        }
+        let mut ledger = Vec::new();
+        for v in list("ledger")? {
+            ledger.push(entry_from(v, "snapshot.ledger[]")?);
+        }
         let record_fields = f
             .req("records")?
             .as_object()

@@ -14,6 +14,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::json::{Fields, Json, Obj};
 use crate::time::Instant;
 use crate::wallet::Wallet;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The version prefix of every token this engine writes and reads.
 pub const PREFIX: &str = "ce1";
@@ -107,24 +109,71 @@ pub fn verify(
     catalog: &str,
     key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
 ) -> Result<Wallet> {
+    let (signed, wallet) = check(token, key_for)?;
+    signed.valid(at, catalog)?;
+    Ok(wallet)
+}
+
+/// What a token whose signature checked out says about itself; what is left to check on each use depends on the
+/// verifier's clock and catalog ([`Signed::valid`]).
+pub struct Signed {
+    kid: String,
+    key: Vec<u8>,
+    iat: Instant,
+    exp: Instant,
+    catalog: String,
+}
+
+impl Signed {
+    /// `Ok` if the token is valid at `at` (with [`SKEW_MS`] either way) and was priced with `catalog`.
+    pub fn valid(&self, at: Instant, catalog: &str) -> Result<()> {
+        let ms = at.millis();
+        if ms >= self.exp.millis().saturating_add(SKEW_MS)
+            || ms < self.iat.millis().saturating_sub(SKEW_MS)
+        {
+            return Err(err(
+                ErrorCode::TokenExpired,
+                format!(
+                    "token is valid from {} to {} (60 s skew allowed), not at {at}",
+                    self.iat, self.exp
+                ),
+            ));
+        }
+        if self.catalog != catalog {
+            return Err(err(
+                ErrorCode::TokenCatalog,
+                format!(
+                    "token was priced with catalog '{}', this verifier uses '{catalog}'",
+                    crate::error::clip(&self.catalog, 64)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Everything about `token` that does not depend on when or where it is used (see the module comment), and the
+/// wallet it carries.
+pub fn check(
+    token: &str,
+    key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
+) -> Result<(Signed, Wallet)> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(malformed("longer than 1 MiB"));
     }
     // `ce1.<payload>.<signature>`: a dot left in the payload fails its base64 decoding.
     let dot = token.bytes().rposition(|b| b == b'.').unwrap_or(0);
-    let (Some(body), Some(sig)) = (
-        token
-            .strip_prefix("ce1.")
-            .and_then(|t| t.get(..dot.saturating_sub(4))),
-        token.get(dot + 1..),
-    ) else {
+    let (Some(signed), Some(sig)) = (token.get(..dot), token.get(dot + 1..)) else {
+        return Err(malformed("expected ce1.<payload>.<signature>"));
+    };
+    let Some(body) = signed.strip_prefix("ce1.") else {
         return Err(malformed("expected ce1.<payload>.<signature>"));
     };
     let text = b64_decode(body)
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| malformed("the payload is not base64url-encoded UTF-8"))?;
-    let payload = Json::parse(&text, ErrorCode::TokenMalformed)
-        .map_err(|e| malformed(&format!("payload: {}", e.message)))?;
+    let payload =
+        Json::parse(&text, ErrorCode::TokenMalformed).map_err(|e| malformed(&e.message))?;
     let sig = b64_decode(sig)
         .filter(|s| s.len() == 32)
         .ok_or_else(|| malformed("the signature is not 32 base64url-encoded bytes (truncated?)"))?;
@@ -132,7 +181,7 @@ pub fn verify(
     if f.str("alg")? != ALG {
         return Err(err(
             ErrorCode::TokenAlgorithm,
-            format!("token algorithm must be {ALG}"),
+            "token algorithm must be HS256",
         ));
     }
     let kid = f.str("kid")?;
@@ -146,39 +195,115 @@ pub fn verify(
         )
     })?;
     check_key(&key)?;
-    if !same(
-        &hmac_sha256(&key, token.get(..dot).unwrap_or("").as_bytes()),
-        &sig,
-    ) {
+    if !same(&hmac_sha256(&key, signed.as_bytes()), &sig) {
         return Err(err(
             ErrorCode::TokenSignature,
             "token signature does not match (altered, or signed with another key)",
         ));
     }
-    let (iat, exp) = (f.instant("iat")?, f.instant("exp")?);
-    let ms = at.millis();
-    if ms >= exp.millis().saturating_add(SKEW_MS) || ms < iat.millis().saturating_sub(SKEW_MS) {
-        return Err(err(
-            ErrorCode::TokenExpired,
-            format!(
-                "token is valid from {} to {} (60 s skew allowed), not at {}",
-                iat.to_iso(),
-                exp.to_iso(),
-                at.to_iso()
-            ),
-        ));
+    let signed = Signed {
+        kid: kid.to_string(),
+        key,
+        iat: f.instant("iat")?,
+        exp: f.instant("exp")?,
+        catalog: f.str("catalog")?.to_string(),
+    };
+    Ok((signed, Wallet::from_snapshot(f.req("snapshot")?)?))
+}
+
+/// Most tokens a [`Verifier`] remembers, and the longest it remembers (longer ones are verified every time): at
+/// most 1 MiB of token text, plus the wallets they carry.
+pub const CACHE_TOKENS: usize = 64;
+pub const CACHE_TOKEN_BYTES: usize = 16 * 1024;
+
+/// A wallet loaded from a token, shared by every use of that token: a read copy (the package refuses to change it).
+pub type SharedWallet = Rc<RefCell<Wallet>>;
+
+/// [`verify`] with a memory of the last tokens whose signature checked out. A client sends the same token with
+/// every request until it expires, so an edge isolate pays the HMAC and the snapshot load once per token. A token
+/// is found again only by its exact text (or by the serial number it was given, see [`Verifier::reopen`]), and only
+/// if the verifier still holds the very key that verified it; the validity window and the catalog are checked on
+/// every use. Errors are exactly [`verify`]'s; the wallet is shared between the uses of one token, so callers must
+/// not change it.
+#[derive(Default)]
+pub struct Verifier {
+    /// Oldest first: the token text, its serial number, what it says, its wallet.
+    seen: Vec<(String, u64, Signed, SharedWallet)>,
+    serials: u64,
+}
+
+impl Verifier {
+    /// [`verify`], remembered; also returns the token's serial number for [`Verifier::reopen`] (0: a token too long to
+    /// be remembered).
+    pub fn verify(
+        &mut self,
+        token: &str,
+        at: Instant,
+        catalog: &str,
+        key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
+    ) -> Result<(u64, SharedWallet)> {
+        if let Some(pos) = self.seen.iter().position(|(t, ..)| t == token) {
+            if let Some(wallet) = self.reopen_at(pos, at, catalog, key_for)? {
+                return Ok((self.seen.get(pos).map_or(0, |e| e.1), wallet));
+            }
+        }
+        let (signed, wallet) = check(token, key_for)?;
+        signed.valid(at, catalog)?;
+        let wallet = Rc::new(RefCell::new(wallet));
+        self.seen.retain(|(t, ..)| t != token);
+        if token.len() > CACHE_TOKEN_BYTES {
+            return Ok((0, wallet));
+        }
+        if self.seen.len() >= CACHE_TOKENS {
+            self.seen.remove(0);
+        }
+        self.serials += 1;
+        let entry = (token.to_string(), self.serials, signed, Rc::clone(&wallet));
+        self.seen.push(entry);
+        Ok((self.serials, wallet))
     }
-    let theirs = f.str("catalog")?;
-    if theirs != catalog {
-        return Err(err(
-            ErrorCode::TokenCatalog,
-            format!(
-                "token was priced with catalog '{}', this verifier uses '{catalog}'",
-                crate::error::clip(theirs, 64)
-            ),
-        ));
+
+    /// The token with serial number `serial` verified again at `at`, without its text: `None` when it is no longer
+    /// remembered or the verifier no longer holds the very key that verified it (then [`Verifier::verify`] with the
+    /// text answers, with the right error); a validity or catalog error as [`verify`] gives it.
+    pub fn reopen(
+        &mut self,
+        serial: u64,
+        at: Instant,
+        catalog: &str,
+        key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
+    ) -> Result<Option<SharedWallet>> {
+        match self.seen.iter().position(|e| e.1 == serial) {
+            Some(pos) => self.reopen_at(pos, at, catalog, key_for),
+            None => Ok(None),
+        }
     }
-    Wallet::from_snapshot(f.req("snapshot")?)
+
+    fn reopen_at(
+        &self,
+        pos: usize,
+        at: Instant,
+        catalog: &str,
+        key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
+    ) -> Result<Option<SharedWallet>> {
+        let Some((_, _, signed, wallet)) = self.seen.get(pos) else {
+            return Ok(None);
+        };
+        if key_for(&signed.kid)?.as_deref() != Some(signed.key.as_slice()) {
+            return Ok(None);
+        }
+        signed.valid(at, catalog)?;
+        Ok(Some(Rc::clone(wallet)))
+    }
+
+    /// How many tokens are remembered.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
 }
 
 // ----- SHA-256, HMAC, base64url -----

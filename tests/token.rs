@@ -297,3 +297,133 @@ fn golden_token_matches_every_runtime() {
 
 const GOLDEN_LEN: usize = 820;
 const GOLDEN_SIG: &str = "s6kQWhA_dCiOC25Gx3tDUMye4kapPoAPwz6kxUwldWE";
+
+#[test]
+fn a_remembering_verifier_answers_exactly_like_verify() {
+    let w = member();
+    let at = "2026-03-02T10:00:00Z";
+    let tok = sign(&w, "k1", KEY, at, 300_000);
+    let mut v = token::Verifier::default();
+    let mut with = |keyring: &[(&str, &[u8])], tok: &str, when: &str, catalog: &str| {
+        v.verify(tok, t(when), catalog, &mut keys(keyring))
+            .map(|(_, w)| w.borrow().clone())
+    };
+    let both: &[(&str, &[u8])] = &[("k1", KEY), ("k2", OTHER)];
+    let first = with(both, &tok, at, cat().id()).unwrap();
+    // Found again: the same wallet, and still checked against the clock and the catalog on every use.
+    let again = with(both, &tok, "2026-03-02T10:04:00Z", cat().id()).unwrap();
+    assert_eq!(
+        first.to_snapshot_json().unwrap(),
+        again.to_snapshot_json().unwrap()
+    );
+    assert_eq!(
+        code(with(both, &tok, "2026-03-02T10:06:00Z", cat().id())),
+        ErrorCode::TokenExpired
+    );
+    assert_eq!(
+        code(with(both, &tok, "2026-03-02T09:58:59.999Z", cat().id())),
+        ErrorCode::TokenExpired
+    );
+    assert_eq!(
+        code(with(both, &tok, at, "cat-0000000000000000")),
+        ErrorCode::TokenCatalog
+    );
+    // Only with the very key that verified it: retired -> E_TOKEN_KEY, replaced -> E_TOKEN_SIGNATURE.
+    assert_eq!(
+        code(with(&[("k2", OTHER)], &tok, at, cat().id())),
+        ErrorCode::TokenKey
+    );
+    assert_eq!(
+        code(with(&[("k1", OTHER)], &tok, at, cat().id())),
+        ErrorCode::TokenSignature
+    );
+    assert!(with(both, &tok, at, cat().id()).is_ok());
+    // A token differing in one character is not found again (and fails its own checks).
+    let mut altered = tok.clone().into_bytes();
+    let last = altered.len() - 1;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    assert!(matches!(
+        code(with(both, &altered, at, cat().id())),
+        ErrorCode::TokenSignature | ErrorCode::TokenMalformed
+    ));
+}
+
+#[test]
+fn a_remembering_verifier_stays_within_its_bounds() {
+    let w = member();
+    let mut v = token::Verifier::default();
+    for i in 0..(token::CACHE_TOKENS as i64 + 40) {
+        let at = t("2026-03-02T10:00:00Z").add_millis(i).unwrap();
+        let tok = token::sign(&w, cat().id(), "k1", KEY, at, 300_000).unwrap();
+        v.verify(&tok, at, cat().id(), &mut keys(&[("k1", KEY)]))
+            .unwrap();
+        assert!(v.len() <= token::CACHE_TOKENS);
+    }
+    assert_eq!(v.len(), token::CACHE_TOKENS);
+}
+
+#[test]
+fn a_remembering_verifier_does_not_keep_long_tokens() {
+    let mut w = member();
+    for i in 0..200 {
+        w.purchase(
+            &format!("buy-{i}"),
+            t("2026-03-02T09:30:00Z").add_millis(i).unwrap(),
+            c(1),
+        )
+        .unwrap();
+    }
+    let at = t("2026-03-02T10:00:00Z");
+    let tok = token::sign(&w, cat().id(), "k1", KEY, at, 300_000).unwrap();
+    assert!(tok.len() > token::CACHE_TOKEN_BYTES, "{}", tok.len());
+    let mut v = token::Verifier::default();
+    let (serial, _) = v
+        .verify(&tok, at, cat().id(), &mut keys(&[("k1", KEY)]))
+        .unwrap();
+    assert_eq!((serial, v.len()), (0, 0));
+}
+
+#[test]
+fn a_remembered_token_reopens_by_serial_with_the_same_checks() {
+    let w = member();
+    let at = "2026-03-02T10:00:00Z";
+    let tok = sign(&w, "k1", KEY, at, 300_000);
+    let mut v = token::Verifier::default();
+    let k1: &[(&str, &[u8])] = &[("k1", KEY)];
+    let (serial, first) = v.verify(&tok, t(at), cat().id(), &mut keys(k1)).unwrap();
+    let (again, second) = v.verify(&tok, t(at), cat().id(), &mut keys(k1)).unwrap();
+    assert_eq!(serial, again);
+    assert!(
+        std::rc::Rc::ptr_eq(&first, &second),
+        "the HMAC and the load are paid once"
+    );
+    let reopened = v
+        .reopen(serial, t(at), cat().id(), &mut keys(k1))
+        .unwrap()
+        .unwrap();
+    assert!(std::rc::Rc::ptr_eq(&first, &reopened));
+    // Expired and foreign-catalog uses are the same errors as with the text.
+    let at_late = t("2026-03-02T10:06:00Z");
+    let late = v
+        .reopen(serial, at_late, cat().id(), &mut keys(k1))
+        .map(|o| o.is_some());
+    assert_eq!(late.unwrap_err().code, ErrorCode::TokenExpired);
+    let foreign = v
+        .reopen(serial, t(at), "cat-0", &mut keys(k1))
+        .map(|o| o.is_some());
+    assert_eq!(foreign.unwrap_err().code, ErrorCode::TokenCatalog);
+    // Another key under the id, no key, or an unknown serial: not found (the text path then gives the error).
+    assert!(v
+        .reopen(serial, t(at), cat().id(), &mut keys(&[("k1", OTHER)]))
+        .unwrap()
+        .is_none());
+    assert!(v
+        .reopen(serial, t(at), cat().id(), &mut keys(&[]))
+        .unwrap()
+        .is_none());
+    assert!(v
+        .reopen(serial + 1, t(at), cat().id(), &mut keys(k1))
+        .unwrap()
+        .is_none());
+}

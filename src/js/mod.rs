@@ -28,6 +28,8 @@ thread_local! {
     /// The fast preview's result buffer (read by npm/fast.js right after the call).
     static OUT: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
     static CATALOGS: RefCell<Vec<(String, Weak<CoreCatalog>)>> = const { RefCell::new(Vec::new()) };
+    /// `verifySnapshot`'s memory of tokens already checked (see `crate::token::Verifier`).
+    static VERIFIER: RefCell<crate::token::Verifier> = RefCell::new(Default::default());
 }
 
 /// The embedded catalog, parsed on first use.
@@ -130,6 +132,9 @@ impl JsCatalog {
 #[wasm_bindgen(js_name = Wallet)]
 pub struct JsWallet {
     pub(crate) inner: Rc<RefCell<CoreWallet>>,
+    /// A wallet from `verifySnapshot`, shared by every use of its token (so nothing may change it), with the token's
+    /// serial number in the verifier's memory (0 when it was not remembered).
+    token: Option<u64>,
 }
 
 impl JsWallet {
@@ -138,6 +143,12 @@ impl JsWallet {
         js(f(&w))
     }
     fn write<T>(&self, f: impl FnOnce(&mut CoreWallet) -> crate::error::Result<T>) -> JsResult<T> {
+        if self.token.is_some() {
+            return Err(to_js_error(Error::bad_request(
+                "this wallet was loaded from a signed token: a read copy for pre-checks that cannot change; \
+                 load the account's wallet with Wallet.fromJSON() to change it",
+            )));
+        }
         let mut w = self
             .inner
             .try_borrow_mut()
@@ -159,6 +170,7 @@ impl JsWallet {
             .and_then(|zone| CoreWallet::create(&zone)))?;
         Ok(JsWallet {
             inner: Rc::new(RefCell::new(wallet)),
+            token: None,
         })
     }
 
@@ -168,12 +180,19 @@ impl JsWallet {
         let wallet = js(CoreWallet::from_snapshot_json(&text))?;
         Ok(JsWallet {
             inner: Rc::new(RefCell::new(wallet)),
+            token: None,
         })
     }
 
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsResult<JsValue> {
         self.read(|w| json_to_js(&w.to_snapshot()))
+    }
+
+    /// The serial number of the token this wallet was verified from (0: not from a remembered token).
+    #[wasm_bindgen(getter, js_name = __tokenSerial)]
+    pub fn token_serial(&self) -> f64 {
+        self.token.unwrap_or(0) as f64
     }
 
     #[wasm_bindgen(getter, js_name = timeZone)]
@@ -251,70 +270,26 @@ impl JsWallet {
         })
     }
 
-    /// The fast path of `preview` (see npm/fast.js): the request as plain numbers (`feature` is an index into the
-    /// catalog's feature list, `units`/`seconds` 0 when absent, `tier` 0 general / 1 premium), the result written as
-    /// numbers into a buffer whose address is returned. The same validation and rules as `preview`.
+    /// The fast path of `preview` (see npm/fast.js): the catalog handle, the request as plain numbers (`feature` is
+    /// an index into the catalog's feature list, `units`/`seconds` 0 when absent, `tier` 0 general / 1 premium) and
+    /// the time in epoch milliseconds; the result is written as numbers into a buffer whose address is returned.
+    /// The same validation and rules as `preview`; 0 means "take the generic path" (which reports any error typed,
+    /// or names a lot a distribution would grant first). Numbers only: no JS value is converted either way.
     #[wasm_bindgen(js_name = __previewFast)]
-    // Plain numbers across the boundary are the point of this path; an options object is what it avoids.
-    #[allow(clippy::too_many_arguments)]
     pub fn preview_fast(
         &self,
+        catalog: &JsCatalog,
         feature: u32,
         units: f64,
         tier: u32,
         seconds: f64,
         at_ms: f64,
-        at: JsValue,
-        catalog: JsValue,
-    ) -> JsResult<u32> {
-        self.read(|w| {
-            let catalog = catalog_option(catalog)?;
-            let some = |v: f64| (v != 0.0).then_some(v);
-            let units = some(units)
-                .map(|u| crate::catalog::positive_whole(u, "units", crate::catalog::MAX_UNITS))
-                .transpose()?;
-            let tier = if tier == 1 {
-                crate::catalog::Tier::Premium
-            } else {
-                crate::catalog::Tier::General
-            };
-            let p = catalog.price_at(feature as usize, units, Some(tier), some(seconds))?;
-            // `at` comes as a number when it is one (no call back to the host), else as the caller's value.
-            let at = if at_ms.is_nan() && !at.is_undefined() {
-                time(&at, "at")?
-            } else {
-                Instant::from_f64_millis(at_ms)
-                    .map_err(|e| Error::new(ErrorCode::Time, format!("at: {}", e.message)))?
-            };
-            let planned = w.plan_at(p.agent, p.credits, at, false)?;
-            if planned.new_lots {
-                // Drawn from a lot a distribution would grant before `at`: the generic path names it.
-                return Ok(0);
-            }
-            let after = planned.after;
-            let head = [
-                p.credits.get() as f64,
-                f64::from(u8::from(planned.shortfall.is_zero())),
-                planned.shortfall.get() as f64,
-                p.units as f64,
-                p.unit_credits.get() as f64,
-                f64::from(u8::from(p.agent)),
-                f64::from(u8::from(p.tier == crate::catalog::Tier::Premium)),
-                after.total as f64,
-                after.agent as f64,
-                after.regular as f64,
-                planned.takes.len() as f64,
-            ];
-            OUT.with(|cell| {
-                let mut out = cell.try_borrow_mut().map_err(|_| busy())?;
-                out.clear();
-                out.extend_from_slice(&head);
-                for &(i, credits) in &planned.takes {
-                    out.extend_from_slice(&[i as f64, credits.get() as f64]);
-                }
-                Ok(out.as_ptr() as u32)
-            })
-        })
+    ) -> u32 {
+        match self.inner.try_borrow() {
+            Ok(w) => preview_numbers(&w, &catalog.inner, feature, units, tier, seconds, at_ms)
+                .unwrap_or(0),
+            Err(_) => 0,
+        }
     }
 
     /// `[id, kind]` of the lot at `index` (the fast path caches these: a lot's index never changes).
@@ -446,33 +421,118 @@ impl JsWallet {
     }
 }
 
-/// `verifySnapshot(token, { keys, at, catalog? })`: the wallet a `ce1` token carries, once its shape, algorithm, key
-/// id, signature, validity (60 s skew) and catalog check out (`E_TOKEN_*`). `keys` maps key ids to keys (own
-/// properties only); `catalog` defaults to the embedded one.
-#[wasm_bindgen(js_name = verifySnapshot)]
+/// The body of `__previewFast`; `Ok(0)` when a draw would come from a lot not granted yet.
+fn preview_numbers(
+    w: &CoreWallet,
+    catalog: &CoreCatalog,
+    feature: u32,
+    units: f64,
+    tier: u32,
+    seconds: f64,
+    at_ms: f64,
+) -> crate::error::Result<u32> {
+    let some = |v: f64| (v != 0.0).then_some(v);
+    let units = some(units)
+        .map(|u| crate::catalog::positive_whole(u, "units", crate::catalog::MAX_UNITS))
+        .transpose()?;
+    let tier = if tier == 1 {
+        crate::catalog::Tier::Premium
+    } else {
+        crate::catalog::Tier::General
+    };
+    let p = catalog.price_at(feature as usize, units, Some(tier), some(seconds))?;
+    let planned = w.plan_at(p.agent, p.credits, Instant::from_f64_millis(at_ms)?, false)?;
+    if planned.new_lots {
+        return Ok(0);
+    }
+    let after = planned.after;
+    let head = [
+        p.credits.get() as f64,
+        f64::from(u8::from(planned.shortfall.is_zero())),
+        planned.shortfall.get() as f64,
+        p.units as f64,
+        p.unit_credits.get() as f64,
+        f64::from(u8::from(p.agent)),
+        f64::from(u8::from(p.tier == crate::catalog::Tier::Premium)),
+        after.total as f64,
+        after.agent as f64,
+        after.regular as f64,
+        planned.takes.len() as f64,
+    ];
+    OUT.with(|cell| {
+        let mut out = cell.try_borrow_mut().map_err(|_| busy())?;
+        out.clear();
+        out.extend_from_slice(&head);
+        for &(i, credits) in &planned.takes {
+            out.extend_from_slice(&[i as f64, credits.get() as f64]);
+        }
+        Ok(out.as_ptr() as u32)
+    })
+}
+
+/// The options of `verifySnapshot`: the key lookup, the time and the catalog.
+fn verify_options(o: &JsValue) -> crate::error::Result<(js_sys::Object, Instant, Rc<CoreCatalog>)> {
+    let o = object(o, "verifySnapshot options")?;
+    let keys = field(o, "keys")?;
+    object(&keys, "keys")?;
+    let at = time_field(o, "at")?;
+    let catalog = catalog_option(field(o, "catalog")?)?;
+    Ok((keys.unchecked_into(), at, catalog))
+}
+
+/// `keys[kid]` (own properties only) as key bytes, `None` when absent.
+fn key_of(keys: &js_sys::Object, kid: &str) -> crate::error::Result<Option<Vec<u8>>> {
+    let d = js_sys::Reflect::get_own_property_descriptor(keys, &kid.into())
+        .map_err(|_| Error::bad_request("reading keys threw an exception"))?;
+    if d.is_undefined() {
+        return Ok(None);
+    }
+    key_bytes(&field(&d, "value")?, "keys[keyId]").map(Some)
+}
+
+/// The body of `verifySnapshot(token, { keys, at, catalog? })` (npm/entry.js): the wallet a `ce1` token carries,
+/// once its shape, algorithm, key id, signature, validity (60 s skew) and catalog check out (`E_TOKEN_*`). `keys`
+/// maps key ids to keys (own properties only); `catalog` defaults to the embedded one.
+#[wasm_bindgen(js_name = __verifySnapshot)]
 pub fn verify_snapshot(token: JsValue, o: JsValue) -> JsResult<JsWallet> {
     let verified = (|| {
-        let o = object(&o, "verifySnapshot options")?;
-        let keys = field(o, "keys")?;
-        let keys: &js_sys::Object = object(&keys, "keys")?.unchecked_ref();
-        let at = time_field(o, "at")?;
-        let catalog = catalog_option(field(o, "catalog")?)?;
+        let (keys, at, catalog) = verify_options(&o)?;
         let token = token.as_string().ok_or_else(|| {
             Error::new(
                 ErrorCode::TokenMalformed,
                 format!("the token must be a string, got {}", type_name(&token)),
             )
         })?;
-        crate::token::verify(&token, at, catalog.id(), &mut |kid| {
-            let d = js_sys::Reflect::get_own_property_descriptor(keys, &kid.into())
-                .map_err(|_| Error::bad_request("reading keys threw an exception"))?;
-            if d.is_undefined() {
-                return Ok(None);
-            }
-            key_bytes(&field(&d, "value")?, "keys[keyId]").map(Some)
+        let mut key_for = |kid: &str| key_of(&keys, kid);
+        VERIFIER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut verifier) => verifier.verify(&token, at, catalog.id(), &mut key_for),
+            // Re-entered from a key lookup (a Proxy): verify without the memory.
+            Err(_) => crate::token::verify(&token, at, catalog.id(), &mut key_for)
+                .map(|w| (0, Rc::new(RefCell::new(w)))),
         })
     })();
+    let (serial, inner) = js(verified)?;
     Ok(JsWallet {
-        inner: Rc::new(RefCell::new(js(verified)?)),
+        inner,
+        token: Some(serial),
     })
+}
+
+/// `verifySnapshot` for a token the verifier remembers under `serial` (npm/entry.js keeps text -> serial, so the
+/// text is not copied into the module again): the same checks and errors, or `undefined` when the verifier no
+/// longer remembers it or holds another key for its id (then the text path answers).
+#[wasm_bindgen(js_name = __verifyRemembered)]
+pub fn verify_remembered(serial: f64, o: JsValue) -> JsResult<Option<JsWallet>> {
+    let found = (|| {
+        let (keys, at, catalog) = verify_options(&o)?;
+        let mut key_for = |kid: &str| key_of(&keys, kid);
+        VERIFIER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut verifier) => verifier.reopen(serial as u64, at, catalog.id(), &mut key_for),
+            Err(_) => Ok(None),
+        })
+    })();
+    Ok(js(found)?.map(|inner| JsWallet {
+        inner,
+        token: Some(serial as u64),
+    }))
 }

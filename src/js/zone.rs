@@ -4,7 +4,7 @@
 
 use crate::calendar::ZoneRules;
 use crate::time::days_from_civil;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -14,8 +14,8 @@ extern "C" {
     type Dtf;
     #[wasm_bindgen(catch, constructor, js_namespace = Intl, js_class = "DateTimeFormat")]
     fn new(locale: &str, options: &Object) -> Result<Dtf, JsValue>;
-    #[wasm_bindgen(catch, method, js_name = formatToParts)]
-    fn format_to_parts(this: &Dtf, ms: f64) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, method)]
+    fn format(this: &Dtf, ms: f64) -> Result<String, JsValue>;
 }
 
 thread_local! {
@@ -70,29 +70,39 @@ impl ZoneRules for IntlRules {
         // Intl has second resolution: compare the wall time with the instant floored to the second.
         let utc_s = utc_ms.div_euclid(1000) * 1000;
         with_formatter(zone, |dtf| {
-            let parts = dtf.format_to_parts(utc_s as f64).ok()?;
-            let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut bc) =
-                (0i64, 0u32, 0u32, 0i64, 0i64, 0i64, false);
-            for part in parts.iter() {
-                let kind = Reflect::get(&part, &"type".into()).ok()?.as_string()?;
-                let value = Reflect::get(&part, &"value".into()).ok()?.as_string()?;
-                let num = || value.trim().parse::<i64>().ok();
-                match kind.as_str() {
-                    "year" => y = num()?,
-                    "month" => mo = u32::try_from(num()?).ok()?,
-                    "day" => d = u32::try_from(num()?).ok()?,
-                    "hour" => h = num()? % 24,
-                    "minute" => mi = num()?,
-                    "second" => s = num()?,
-                    "era" => bc = value.starts_with('B'),
-                    _ => {}
+            // en-US with these options reads "M/D/Y AD, HH:MM:SS" in every runtime (formatToParts would cost two
+            // property reads and two strings per part): the six numbers in order, and the era.
+            let text = dtf.format(utc_s as f64).ok()?;
+            let mut n = [0i64; 6];
+            let mut count = 0;
+            let mut in_number = false;
+            for b in text.bytes() {
+                if b.is_ascii_digit() {
+                    if !in_number {
+                        count += 1;
+                    }
+                    in_number = true;
+                    let slot = n.get_mut(count - 1)?;
+                    *slot = slot.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+                } else {
+                    in_number = false;
                 }
             }
-            if bc {
-                y = 1 - y;
+            let [mo, d, y, h, mi, s] = n;
+            if count != 6 {
+                return None;
             }
-            let local =
-                days_from_civil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000;
+            // 1 BC is year 0 (ISO 8601); hour 24 (some ICU versions at midnight) is 0.
+            let y = if text.bytes().any(|b| b == b'B') {
+                1 - y
+            } else {
+                y
+            };
+            let local = days_from_civil(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?)
+                * 86_400_000
+                + (h % 24) * 3_600_000
+                + mi * 60_000
+                + s * 1000;
             Some(local - utc_s)
         })
     }

@@ -8,4 +8,5 @@ import './hostile.test.mjs';
 import './memory.test.mjs';
 import './properties.test.mjs';
 import './smoke.test.mjs';
+import './token.test.mjs';
 import './watch.test.mjs';

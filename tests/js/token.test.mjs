@@ -112,3 +112,26 @@ test('token: keys rotate by id; bad keys and options are E_BAD_REQUEST', async (
   freed.free();
   assert.throwsCode(() => signSnapshot(freed, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT }), 'E_BAD_REQUEST');
 });
+
+test('token: a verified wallet is a read copy; verifying the same token again is answered from memory, same checks', async () => {
+  const w = await daily();
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT });
+  const a = verifySnapshot(token, { keys: { k1: KEY }, at: MS });
+  const before = JSON.stringify(a.toJSON());
+  for (const change of [
+    () => a.charge({ feature: 'ai_background' }, MS, { id: 'c-edge' }),
+    () => a.dailyLogin({ at: MS, credits: 5 }),
+    () => a.hold({ feature: 'ai_background' }, MS, { id: 'h-edge', ttlSeconds: 60 }),
+  ]) assert.throwsCode(change, 'E_BAD_REQUEST');
+  assert.eq(JSON.stringify(a.toJSON()), before, 'a refused change leaves the wallet as it was');
+  a.free();
+  // Freeing one use does not free the token's wallet for the next; the window and the keys are checked every time.
+  const b = verifySnapshot(token, { keys: { k1: KEY }, at: MS + 1 });
+  assert.eq(JSON.stringify(b.toJSON()), before);
+  assert.eq(b.preview({ feature: 'agent.image_editing' }, MS).sufficient, true);
+  b.free();
+  assert.throwsCode(() => verifySnapshot(token, { keys: { k1: KEY }, at: MS + 400_000 }), 'E_TOKEN_EXPIRED');
+  assert.throwsCode(() => verifySnapshot(token, { keys: { k2: KEY }, at: MS }), 'E_TOKEN_KEY');
+  assert.throwsCode(() => verifySnapshot(token, { keys: { k1: 'x'.repeat(32) }, at: MS }), 'E_TOKEN_SIGNATURE');
+  verifySnapshot(token, { keys: { k1: KEY }, at: MS }).free();
+});
