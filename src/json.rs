@@ -573,7 +573,7 @@ impl<'a> Fields<'a> {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v)
-            .filter(|v| **v != Json::Null)
+            .filter(|v| !matches!(v, Json::Null))
     }
     #[inline(never)]
     pub fn req(&self, key: &str) -> Result<&'a Json> {

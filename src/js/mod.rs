@@ -196,8 +196,12 @@ impl JsWallet {
     }
 
     #[wasm_bindgen(getter, js_name = timeZone)]
-    pub fn time_zone(&self) -> JsResult<String> {
-        self.read(|w| Ok(w.time_zone().to_string()))
+    pub fn time_zone(&self) -> String {
+        // Only a re-entrant call from a watch callback could find the wallet borrowed; it reads "" then.
+        self.inner
+            .try_borrow()
+            .map(|w| w.time_zone().to_string())
+            .unwrap_or_default()
     }
 
     #[wasm_bindgen(js_name = startTrial)]
