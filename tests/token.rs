@@ -427,3 +427,25 @@ fn a_remembered_token_reopens_by_serial_with_the_same_checks() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn tokens_stay_within_what_an_edge_verifies_in_a_few_ms() {
+    let mut w = member();
+    let at = t("2026-03-02T10:00:00Z");
+    for i in 0..600 {
+        w.purchase(
+            &format!("buy-{i:04}"),
+            t("2026-03-02T09:30:00Z").add_millis(i).unwrap(),
+            c(1),
+        )
+        .unwrap();
+    }
+    // Signing refuses a token the edge would refuse; verifying refuses anything longer than the limit.
+    let err = token::sign(&w, cat().id(), "k1", KEY, at, 300_000).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadRequest, "{err}");
+    let long = format!("ce1.{}.x", "A".repeat(token::MAX_TOKEN_BYTES));
+    assert_eq!(
+        code(verify(&long, "2026-03-02T10:00:00Z")),
+        ErrorCode::TokenMalformed
+    );
+}
