@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
 
 all: pkg
 
@@ -75,7 +75,11 @@ bench-js: pkg
 bench-edge: pkg
 	node edge/bench/bench.mjs
 
-bench: bench-native bench-js
+# What the resource limits cost at their worst (README "Limits").
+bench-limits: pkg
+	node bench/limits.mjs
+
+bench: bench-native bench-js bench-limits
 
 clean:
 	rm -rf pkg target/wasm32-unknown-unknown

@@ -26,7 +26,7 @@ wasm-bindgen --target web --out-dir "$gen" --out-name credit_engine \
   --remove-name-section --remove-producers-section \
   "$wasm"
 # The features rustc enables by default for wasm32 today; every target runtime supports them.
-wasm-opt -Oz --converge --strip-debug --strip-producers \
+wasm-opt -Os --flatten --rereloop -Os --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$gen/credit_engine_bg.wasm" -o pkg/credit_engine_bg.wasm

@@ -19,10 +19,11 @@ use crate::wallet::{Record, Records, Wallet};
 
 pub const FORMAT: &str = "credit-engine/wallet";
 pub const VERSION: u32 = 1;
-/// Largest snapshot text accepted, in bytes.
-pub const MAX_SNAPSHOT_BYTES: usize = 32 * 1024 * 1024;
-/// Longest ledger a snapshot may carry.
-pub const MAX_LEDGER_ENTRIES: usize = 1_000_000;
+/// Largest snapshot text accepted, in bytes, and the most any wallet's snapshot can grow to: loading 8 MiB takes
+/// about 53 MiB of WebAssembly memory, inside an edge isolate's 128 MB with the text itself (README "Limits").
+pub const MAX_SNAPSHOT_BYTES: usize = 8 * 1024 * 1024;
+/// Longest ledger a wallet may have (the snapshot size usually binds first).
+pub const MAX_LEDGER_ENTRIES: usize = 100_000;
 
 fn snap_err(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::Snapshot, message)
@@ -120,7 +121,12 @@ impl Wallet {
                 text.len()
             )));
         }
-        Wallet::from_snapshot(&Json::parse(text, ErrorCode::Snapshot)?)
+        let mut w = Wallet::from_snapshot(&Json::parse(text, ErrorCode::Snapshot)?)?;
+        // Twice the text bounds the snapshot this wallet writes: written back, an instant in its shortest accepted
+        // form grows by less than half and a raw U+2028/U+2029 doubles (\u escape); all else stays or shrinks.
+        // (A change near the limit measures exactly.)
+        w.size.0 = text.len().saturating_mul(2);
+        Ok(w)
     }
 
     pub fn from_snapshot(value: &Json) -> Result<Wallet> {
@@ -195,13 +201,16 @@ impl Wallet {
         state
             .recount()
             .map_err(|e| snap_err(format!("snapshot amounts: {}", e.message)))?;
-        Ok(Wallet {
+        let w = Wallet {
             tz,
             state,
             records,
             ledger,
             cache: Default::default(),
-        })
+            // Not measured here (a token's read copy never changes): the first change measures exactly.
+            size: crate::wallet::SizeBound(MAX_SNAPSHOT_BYTES),
+        };
+        Ok(w)
     }
 }
 

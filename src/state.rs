@@ -13,7 +13,7 @@ use crate::spend::take_from_end;
 use crate::time::Instant;
 
 /// Most lots one wallet may hold; keeps the worst-case snapshot and scan inside an edge isolate's budget.
-pub const MAX_LOTS: usize = 200_000;
+pub const MAX_LOTS: usize = 50_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Membership {

@@ -222,7 +222,26 @@ pub struct Wallet {
     pub(crate) records: Records,
     pub(crate) ledger: Vec<LedgerEntry>,
     pub(crate) cache: ReadCache,
+    pub(crate) size: SizeBound,
 }
+
+/// An upper bound of the length of the wallet's snapshot, so that no change can make a wallet whose snapshot the
+/// engine would refuse to load ([`crate::snapshot::MAX_SNAPSHOT_BYTES`]). Exact after creation and after each
+/// tightening; each mutation adds a bound of what it can add (three times its ledger entries, which covers the
+/// record and lots that come with them, and a fixed allowance). Never part of the wallet's identity.
+#[derive(Debug, Clone, Default)]
+pub struct SizeBound(pub(crate) usize);
+
+impl PartialEq for SizeBound {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// What one mutation may add to a snapshot beyond three times its ledger entries: a record's id and request, the
+/// clock and membership, and per new lot its own JSON (an id of up to 128 bytes, escaped, and the fixed fields).
+const MUTATION_ALLOWANCE: usize = 2048;
+const LOT_ALLOWANCE: usize = 640;
 
 /// What reads derive from the state, kept until the next mutation: the next scheduled event and the consumption
 /// order. A keystroke preview on an unchanged wallet then costs the draws it makes, not a sort of every lot.
@@ -259,13 +278,16 @@ impl ReadCache {
 impl Wallet {
     /// A new empty wallet for an account in the IANA zone `time_zone` (`E_TIME_ZONE` if unknown).
     pub fn create(time_zone: &str) -> Result<Wallet> {
-        Ok(Wallet {
+        let mut w = Wallet {
             tz: TimeZone::new(time_zone)?,
             state: State::new(),
             records: Records::default(),
             ledger: Vec::new(),
             cache: ReadCache::default(),
-        })
+            size: SizeBound(0),
+        };
+        w.size = SizeBound(w.to_snapshot().write().len());
+        Ok(w)
     }
 
     pub fn time_zone(&self) -> &str {
@@ -305,7 +327,7 @@ impl Wallet {
     ) -> Result<T> {
         let (mut state, mut journal) = self.begin(at)?;
         let out = f(&mut state, &self.tz, &mut journal)?;
-        self.commit(state, journal, at);
+        self.commit(state, journal, at)?;
         Ok(out)
     }
 
@@ -321,11 +343,33 @@ impl Wallet {
     }
 
     #[inline(never)]
-    fn commit(&mut self, mut state: State, mut journal: Journal, at: Instant) {
+    fn commit(&mut self, mut state: State, mut journal: Journal, at: Instant) -> Result<()> {
+        // The new entries as one JSON array: its length bounds theirs in the ledger (commas included).
+        let entries = crate::json::ToJson::to_json(journal.entries.as_slice())
+            .write()
+            .len();
+        let growth = entries * 3
+            + state.lots.len().saturating_sub(self.state.lots.len()) * LOT_ALLOWANCE
+            + MUTATION_ALLOWANCE;
+        let limit = crate::snapshot::MAX_SNAPSHOT_BYTES;
+        if self.size.0 + growth > limit {
+            // Near the limit: measure exactly (a full serialization), then decide.
+            self.size.0 = self.to_snapshot().write().len();
+            if self.size.0 + growth > limit {
+                return Err(Error::bad_request(format!(
+                    "this change would take the wallet's snapshot past the 8 MiB limit ({} bytes now); \
+                     start a new wallet for the account's later history",
+                    self.size.0
+                )));
+            }
+        }
+        // (The ledger's own limit, MAX_LEDGER_ENTRIES, cannot be reached first: 100,000 entries are over 8 MiB.)
+        self.size.0 += growth;
         state.clock = Some(at);
         self.state = state;
         self.ledger.append(&mut journal.entries);
         self.cache.clear();
+        Ok(())
     }
 
     /// The next scheduled event of the current state (cached).

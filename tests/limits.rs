@@ -1,0 +1,82 @@
+//! Resource limits (README "Limits"): no wallet can grow past the 8 MiB snapshot the engine loads, the change that
+//! would take it there is refused with E_BAD_REQUEST and changes nothing, and the loader refuses what is larger.
+
+mod common;
+
+use common::*;
+use credit_engine::snapshot::MAX_SNAPSHOT_BYTES;
+use credit_engine::state::MAX_LOTS;
+use credit_engine::{ErrorCode, Wallet};
+
+#[test]
+fn a_wallet_cannot_grow_past_the_snapshot_it_could_load_again() {
+    let mut w = wallet("UTC");
+    let start = t("2026-01-01T00:00:00Z");
+    w.activate_membership(start, plus(start, 300 * DAY), c(1), c(1))
+        .unwrap();
+    w.purchase("bulk", start, c(1_000_000_000)).unwrap();
+    let mut refused = None;
+    // Charges with the longest ids: about 1 KB of ledger entry and idempotency record each.
+    for i in 0..20_000 {
+        let id = format!("{i:0>128}");
+        match w.charge(&req("ai_background"), plus(start, 1000 + i), &id, &cat()) {
+            Ok(_) => {}
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::BadRequest, "{e}");
+                assert!(e.message.contains("8 MiB"), "{e}");
+                refused = Some((i, e));
+                break;
+            }
+        }
+    }
+    let (i, _) = refused.expect("the wallet grew without limit");
+    let text = w.to_snapshot_json().unwrap();
+    assert!(text.len() <= MAX_SNAPSHOT_BYTES, "{} bytes", text.len());
+    // Not refused far from the limit: the bound is within a few percent of the truth near it.
+    assert!(
+        text.len() > MAX_SNAPSHOT_BYTES * 9 / 10,
+        "refused at {} bytes",
+        text.len()
+    );
+    // The refused change changed nothing, the wallet still loads, and reads and small changes still work.
+    let again = w.charge(
+        &req("ai_background"),
+        plus(start, 1000 + i),
+        &format!("{i:0>128}"),
+        &cat(),
+    );
+    assert_eq!(again.unwrap_err().code, ErrorCode::BadRequest);
+    assert_eq!(w.to_snapshot_json().unwrap(), text);
+    let mut loaded = Wallet::from_snapshot_json(&text).unwrap();
+    assert_eq!(loaded.to_snapshot_json().unwrap(), text);
+    // Loaded again, it is held to the same limit.
+    let more = loaded.charge(
+        &req("ai_background"),
+        plus(start, 1000 + i),
+        &format!("{i:0>128}"),
+        &cat(),
+    );
+    assert_eq!(more.unwrap_err().code, ErrorCode::BadRequest);
+    assert_eq!(loaded.to_snapshot_json().unwrap(), text);
+    assert!(w.balance(plus(start, 100_000)).is_ok());
+}
+
+#[test]
+fn the_loader_refuses_what_is_larger_than_the_limits() {
+    let big = format!("{{\"format\":\"{}\"}}", " ".repeat(MAX_SNAPSHOT_BYTES));
+    let e = Wallet::from_snapshot_json(&big).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Snapshot);
+    assert!(e.message.contains("limit"), "{e}");
+    // One lot more than a wallet may hold (tiny lots: the text itself is within the byte limit).
+    let lot = |i: usize| {
+        format!(
+            "{{\"id\":\"l{i}\",\"kind\":\"purchased\",\"credits\":1,\"granted\":1,\"grantedAt\":\"2026-01-01T00:00:00.000Z\",\"expiresAt\":null,\"frozen\":false,\"expired\":false}}"
+        )
+    };
+    let one = Wallet::create("UTC").unwrap().to_snapshot_json().unwrap();
+    let lots: Vec<String> = (0..=MAX_LOTS).map(lot).collect();
+    let text = one.replace("\"lots\":[]", &format!("\"lots\":[{}]", lots.join(",")));
+    assert!(text.len() < MAX_SNAPSHOT_BYTES, "{}", text.len());
+    let e = Wallet::from_snapshot_json(&text).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Snapshot, "{e}");
+}
