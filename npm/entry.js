@@ -1,6 +1,6 @@
 // What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes(),
 // signSnapshot and verifySnapshot.
-import { Catalog, Wallet, Watcher, __verifyRemembered, __verifySnapshot } from './credit_engine.js';
+import { Catalog, Wallet, Watcher, __verify } from './credit_engine.js';
 import { guardFreed, installFastPreview } from './fast.js';
 
 /**
@@ -62,11 +62,11 @@ const REMEMBER_MAX = 64; // the engine's own memory (crate::token::CACHE_TOKENS)
 export function verifySnapshot(token, options) {
   const serial = typeof token === 'string' ? remembered.get(token) : undefined;
   if (serial !== undefined) {
-    const wallet = __verifyRemembered(serial, options);
+    const wallet = __verify(undefined, serial, options);
     if (wallet !== undefined) return wallet;
     remembered.delete(token); // forgotten by the engine, or another key under its id: the text path answers
   }
-  const wallet = __verifySnapshot(token, options);
+  const wallet = __verify(token, 0, options);
   const now = wallet.__tokenSerial; // 0: not remembered by the engine (a token over 16 KiB)
   if (now !== 0) {
     if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value);

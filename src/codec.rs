@@ -17,7 +17,12 @@ const SNAP: ErrorCode = ErrorCode::Snapshot;
 
 impl<T: ToJson> ToJson for [T] {
     fn to_json(&self) -> Json {
-        Json::Arr(self.iter().map(ToJson::to_json).collect())
+        // A plain loop: at opt-level z an iterator adapter per element type costs more module than it saves.
+        let mut items = Vec::with_capacity(self.len());
+        for item in self {
+            items.push(item.to_json());
+        }
+        Json::Arr(items)
     }
 }
 impl<T: ToJson> ToJson for Vec<T> {

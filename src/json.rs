@@ -495,7 +495,11 @@ impl<T: Into<Json>> From<Option<T>> for Json {
 }
 impl<T: ToJson> From<&[T]> for Json {
     fn from(items: &[T]) -> Json {
-        Json::Arr(items.iter().map(ToJson::to_json).collect())
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(item.to_json());
+        }
+        Json::Arr(out)
     }
 }
 

@@ -75,20 +75,20 @@ impl Wallet {
                 lots.push(lot_json(lot));
             }
         }
-        let holds = s.holds.iter().map(|h| {
+        let mut holds = Vec::with_capacity(s.holds.len());
+        for h in &s.holds {
             let mut h = h.clone();
             for t in &mut h.takes {
                 t.0 = index.get(t.0).copied().unwrap_or(t.0);
             }
-            hold_json(&h)
-        });
-        let records = Json::Obj(
-            self.records
-                .iter()
-                .filter(|(id, _)| !compact || s.holds.iter().any(|h| &h.id == id))
-                .map(|(id, r)| (Key::Owned(id.clone()), record_json(r)))
-                .collect(),
-        );
+            holds.push(hold_json(&h));
+        }
+        let mut records = Vec::new();
+        for (id, r) in self.records.iter() {
+            if !compact || s.holds.iter().any(|h| &h.id == id) {
+                records.push((Key::Owned(id.clone()), record_json(r)));
+            }
+        }
         let ledger = if compact {
             Json::Arr(Vec::new())
         } else {
@@ -104,8 +104,8 @@ impl Wallet {
             .put("hadMembership", s.had_membership)
             .put("lastDailyLoginDay", s.last_daily_day)
             .put("lots", Json::Arr(lots))
-            .put("holds", Json::Arr(holds.collect()))
-            .put("records", records)
+            .put("holds", Json::Arr(holds))
+            .put("records", Json::Obj(records))
             .put("ledger", ledger)
             .done()
     }
@@ -235,13 +235,49 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry]) -> Result<()>
     if let Some(id) = first_duplicate(state.holds.iter().map(|h| h.id.as_str())) {
         return Err(snap_err(format!("open hold '{id}' appears twice")));
     }
+    // Engine-made lot ids are `kind@grantedAt` (with `#n` for a second lot of a kind at one instant), and lots are
+    // kept in grant order, none after the clock: a new engine id then only has to be checked against the lots
+    // granted at its own instant, at the end of the list (`State::engine_lot_id`).
+    let mut previous = None;
     let mut total: u128 = 0;
+    let bad_lot =
+        |id: &str, what: &str| snap_err(format!("lot '{}' {what}", crate::error::clip(id, 64)));
     for lot in lots {
+        if previous.is_some_and(|p| lot.granted_at < p)
+            || state.clock.is_some_and(|c| lot.granted_at > c)
+        {
+            return Err(bad_lot(
+                &lot.id,
+                "is out of grant order or granted after the wallet clock",
+            ));
+        }
+        previous = Some(lot.granted_at);
+        if crate::wallet::check_id(&lot.id, "").is_err() {
+            let iso = lot.granted_at.to_iso();
+            let ok = lot
+                .id
+                .strip_prefix(lot.kind.as_str())
+                .and_then(|rest| rest.strip_prefix('@'))
+                .and_then(|rest| rest.strip_prefix(iso.as_str()))
+                .is_some_and(|suffix| {
+                    // Nothing, or `#n` with n from 2 written without leading zeros.
+                    suffix.is_empty()
+                        || suffix.strip_prefix('#').is_some_and(|n| {
+                            (1..=10).contains(&n.len())
+                                && n.bytes().all(|b| b.is_ascii_digit())
+                                && !n.starts_with('0')
+                                && n != "1"
+                        })
+                });
+            if !ok {
+                return Err(bad_lot(
+                    &lot.id,
+                    "has a reserved id that is not the engine's id for its kind and grant time",
+                ));
+            }
+        }
         if lot.credits > lot.granted || (lot.expired && !lot.credits.is_zero()) {
-            return Err(snap_err(format!(
-                "lot '{}' holds more credits than it can",
-                lot.id
-            )));
+            return Err(bad_lot(&lot.id, "holds more credits than it can"));
         }
         total += u128::from(lot.credits.get());
     }

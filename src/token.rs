@@ -100,10 +100,10 @@ pub fn sign(
     token.push('.');
     token.push_str(&b64_encode(&mac));
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(Error::bad_request(format!(
-            "the wallet's token would be {} bytes, over the 64 KiB an edge verifies in a few ms (too many live lots or open holds for a pre-check)",
-            token.len()
-        )));
+        return Err(Error::bad_request(
+            "the wallet's token would be over 64 KiB, more than an edge verifies in a few ms \
+             (too many live lots or open holds for a pre-check)",
+        ));
     }
     Ok(token)
 }

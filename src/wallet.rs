@@ -356,11 +356,10 @@ impl Wallet {
             // Near the limit: measure exactly (a full serialization), then decide.
             self.size.0 = self.to_snapshot().write().len();
             if self.size.0 + growth > limit {
-                return Err(Error::bad_request(format!(
-                    "this change would take the wallet's snapshot past the 8 MiB limit ({} bytes now); \
+                return Err(Error::bad_request(
+                    "this change would take the wallet's snapshot past the 8 MiB limit; \
                      start a new wallet for the account's later history",
-                    self.size.0
-                )));
+                ));
             }
         }
         // (The ledger's own limit, MAX_LEDGER_ENTRIES, cannot be reached first: 100,000 entries are over 8 MiB.)

@@ -496,47 +496,40 @@ fn key_of(keys: &js_sys::Object, kid: &str) -> crate::error::Result<Option<Vec<u
 
 /// The body of `verifySnapshot(token, { keys, at, catalog? })` (npm/entry.js): the wallet a `ce1` token carries,
 /// once its shape, algorithm, key id, signature, validity (60 s skew) and catalog check out (`E_TOKEN_*`). `keys`
-/// maps key ids to keys (own properties only); `catalog` defaults to the embedded one.
-#[wasm_bindgen(js_name = __verifySnapshot)]
-pub fn verify_snapshot(token: JsValue, o: JsValue) -> JsResult<JsWallet> {
+/// maps key ids to keys (own properties only); `catalog` defaults to the embedded one. With `serial` > 0 it is the
+/// token the verifier remembers under that number (npm/entry.js keeps text -> serial, so the text is not copied into
+/// the module again): the same checks and errors, or `undefined` when the verifier no longer remembers it or holds
+/// another key for its id (then the text path answers).
+#[wasm_bindgen(js_name = __verify)]
+pub fn verify_snapshot(token: JsValue, serial: f64, o: JsValue) -> JsResult<Option<JsWallet>> {
     let verified = (|| {
         let (keys, at, catalog) = verify_options(&o)?;
+        let mut key_for = |kid: &str| key_of(&keys, kid);
+        if serial > 0.0 {
+            return VERIFIER.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut verifier) => Ok(verifier
+                    .reopen(serial as u64, at, catalog.id(), &mut key_for)?
+                    .map(|w| (serial as u64, w))),
+                Err(_) => Ok(None),
+            });
+        }
         let token = token.as_string().ok_or_else(|| {
             Error::new(
                 ErrorCode::TokenMalformed,
                 format!("the token must be a string, got {}", type_name(&token)),
             )
         })?;
-        let mut key_for = |kid: &str| key_of(&keys, kid);
-        VERIFIER.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut verifier) => verifier.verify(&token, at, catalog.id(), &mut key_for),
-            // Re-entered from a key lookup (a Proxy): verify without the memory.
-            Err(_) => crate::token::verify(&token, at, catalog.id(), &mut key_for)
-                .map(|w| (0, Rc::new(RefCell::new(w)))),
-        })
+        VERIFIER
+            .with(|cell| match cell.try_borrow_mut() {
+                Ok(mut verifier) => verifier.verify(&token, at, catalog.id(), &mut key_for),
+                // Re-entered from a key lookup (a Proxy): verify without the memory.
+                Err(_) => crate::token::verify(&token, at, catalog.id(), &mut key_for)
+                    .map(|w| (0, Rc::new(RefCell::new(w)))),
+            })
+            .map(Some)
     })();
-    let (serial, inner) = js(verified)?;
-    Ok(JsWallet {
+    Ok(js(verified)?.map(|(serial, inner)| JsWallet {
         inner,
         token: Some(serial),
-    })
-}
-
-/// `verifySnapshot` for a token the verifier remembers under `serial` (npm/entry.js keeps text -> serial, so the
-/// text is not copied into the module again): the same checks and errors, or `undefined` when the verifier no
-/// longer remembers it or holds another key for its id (then the text path answers).
-#[wasm_bindgen(js_name = __verifyRemembered)]
-pub fn verify_remembered(serial: f64, o: JsValue) -> JsResult<Option<JsWallet>> {
-    let found = (|| {
-        let (keys, at, catalog) = verify_options(&o)?;
-        let mut key_for = |kid: &str| key_of(&keys, kid);
-        VERIFIER.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut verifier) => verifier.reopen(serial as u64, at, catalog.id(), &mut key_for),
-            Err(_) => Ok(None),
-        })
-    })();
-    Ok(js(found)?.map(|inner| JsWallet {
-        inner,
-        token: Some(serial as u64),
     }))
 }

@@ -2,7 +2,7 @@
 // unicode, __proto__ keys) for every argument of every function. Each call either succeeds or throws an Error with a
 // documented code; a failing call leaves toJSON() unchanged; the instance keeps working; nothing else is thrown.
 import fc from 'fast-check';
-import { ready, Catalog, Wallet } from 'credit-engine';
+import { ready, Catalog, Wallet, signSnapshot, verifySnapshot } from 'credit-engine';
 import { test, assert } from './harness/t.mjs';
 
 const CODES = new Set([
@@ -85,4 +85,47 @@ test('properties: arbitrary input to the static constructors gives a handle or a
     }
   }), { numRuns: RUNS, seed: 1124 });
   assert.eq({}.polluted, undefined, 'no prototype pollution');
+});
+
+test('properties: arbitrary input to signSnapshot and verifySnapshot gives a token, a read copy or a typed error', async () => {
+  await ready();
+  const KEY = 'p'.repeat(32);
+  const w = Wallet.create({ timeZone: 'UTC' });
+  w.dailyLogin({ at: '2026-03-02T08:00:00Z', credits: 5 });
+  const token = signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 600, at: '2026-03-02T08:00:00Z' });
+  const before = JSON.stringify(w.toJSON());
+  const any = fc.anything({ withObjectString: true, withNullPrototype: true, maxDepth: 4 });
+  // Tokens near a real one (a character replaced or cut) as well as anything at all.
+  const nearToken = fc.tuple(fc.nat(token.length - 1), fc.string({ minLength: 0, maxLength: 2 })).map(([i, c]) => token.slice(0, i) + c + token.slice(i + 1));
+  const keys = fc.oneof(fc.constant({ k: KEY }), fc.record({ k: fc.oneof(fc.string(), any) }, { requiredKeys: [] }), any);
+  const MS = Date.parse('2026-03-02T08:00:00Z');
+  const opts = fc.oneof(
+    // Close to valid: the right key and a time around the token's window (60 s of skew on either side).
+    fc.record({ keys: fc.constant({ k: KEY }), at: fc.integer({ min: MS - 120_000, max: MS + 720_000 }) }),
+    fc.record({ keys, at: time, key: fc.oneof(fc.constant(KEY), any), keyId: id, ttlSeconds: amount, catalog: any }, { requiredKeys: [] }),
+    any,
+  );
+  let verified = 0;
+  fc.assert(fc.property(fc.oneof(nearToken, fc.constant(token), fc.string(), any), opts, (t, o) => {
+    for (const [label, fn] of [['verifySnapshot', () => verifySnapshot(t, o)], ['signSnapshot', () => signSnapshot(w, o)],
+      ['signSnapshot(any)', () => signSnapshot(t, o)]]) {
+      try {
+        const out = fn();
+        if (label === 'verifySnapshot') {
+          verified++;
+          if (t !== token) throw new Error(`a token that is not the one signed verified: ${String(t)}`);
+          out.free();
+        } else if (typeof out !== 'string' || !out.startsWith('ce1.')) throw new Error(`${label} returned ${typeof out}`);
+      } catch (err) {
+        if (err.message?.startsWith('a token that is not')) throw err;
+        checkThrown(err, label);
+      }
+    }
+    if (JSON.stringify(w.toJSON()) !== before) throw new Error('signing changed the wallet');
+  }), { numRuns: RUNS, seed: 2411 });
+  assert.ok(verified > 0, 'some calls verified the real token');
+  // Still working: the real token verifies to a wallet that previews like the signed one.
+  const v = verifySnapshot(token, { keys: { k: KEY }, at: '2026-03-02T08:01:00Z' });
+  assert.eq(v.preview({ feature: 'agent.image_editing' }, '2026-03-02T08:01:00Z'), w.preview({ feature: 'agent.image_editing' }, '2026-03-02T08:01:00Z'));
+  v.free();
 });
