@@ -21,7 +21,7 @@ function snapshotText(n) {
   const lots = [];
   for (let i = 0; i < n; i++) {
     const kind = KINDS[i % KINDS.length];
-    const grantedAt = T0 - (i % 97) * 60_000;
+    const grantedAt = T0 - (n - i) * 1000; // in grant order, as the engine keeps lots (and loading requires)
     lots.push({
       id: `${kind}-${i}`, kind, granted: 10 + (i % 13), credits: 10 + (i % 13), grantedAt: iso(grantedAt),
       expiresAt: kind === 'membership' ? null : iso(T0 + DAY * (1 + (i * 7919) % 700)), frozen: false, expired: false,
