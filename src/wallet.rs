@@ -227,8 +227,9 @@ pub struct Wallet {
 
 /// An upper bound of the length of the wallet's snapshot, so that no change can make a wallet whose snapshot the
 /// engine would refuse to load ([`crate::snapshot::MAX_SNAPSHOT_BYTES`]). Exact after creation and after each
-/// tightening; each mutation adds a bound of what it can add (three times its ledger entries, which covers the
-/// record and lots that come with them, and a fixed allowance). Never part of the wallet's identity.
+/// tightening; each mutation adds a bound of what it can add: three times its ledger entries, four escaped mentions
+/// of every lot whose credits it changed (the record's draws and remains, a hold's future capture), each new lot,
+/// and a fixed allowance for the record's id and request. Never part of the wallet's identity.
 #[derive(Debug, Clone, Default)]
 pub struct SizeBound(pub(crate) usize);
 
@@ -294,6 +295,11 @@ impl Wallet {
         self.tz.name()
     }
 
+    /// The upper bound the wallet keeps of its snapshot's length (README "Limits"); for tests and diagnostics.
+    pub fn snapshot_size_bound(&self) -> usize {
+        self.size.0
+    }
+
     /// The wallet clock: the instant of the latest mutation, if any.
     pub fn clock(&self) -> Option<Instant> {
         self.state.clock
@@ -348,7 +354,16 @@ impl Wallet {
         let entries = crate::json::ToJson::to_json(journal.entries.as_slice())
             .write()
             .len();
+        // Every lot whose credits changed can appear in the operation's record (its draws and what remains of
+        // them, and for a hold the future capture's): four mentions of its id, escaped (at most twice as long).
+        let mut touched = 0;
+        for (old, new) in self.state.lots.iter().zip(&state.lots) {
+            if old.credits != new.credits {
+                touched += 4 * (2 * old.id.len() + 64);
+            }
+        }
         let growth = entries * 3
+            + touched
             + state.lots.len().saturating_sub(self.state.lots.len()) * LOT_ALLOWANCE
             + MUTATION_ALLOWANCE;
         let limit = crate::snapshot::MAX_SNAPSHOT_BYTES;

@@ -80,3 +80,44 @@ fn the_loader_refuses_what_is_larger_than_the_limits() {
     let e = Wallet::from_snapshot_json(&text).unwrap_err();
     assert_eq!(e.code, ErrorCode::Snapshot, "{e}");
 }
+
+#[test]
+fn the_size_bound_covers_charges_that_draw_on_many_lots_with_long_ids() {
+    let mut w = wallet("UTC");
+    let start = t("2026-01-01T00:00:00Z");
+    // 300 one-credit promotions with 128-byte ids of quotes (escaped: twice as long), then one charge that draws on
+    // every one of them, and its refund.
+    for i in 0..300 {
+        let id = format!("{i:\"<128}");
+        w.grant_promotion(&id, plus(start, i), c(1), plus(start, 300 * DAY))
+            .unwrap();
+    }
+    let mut agent = req("agent.image_generation");
+    agent.units = Some(150);
+    // Each change adds to the bound at least what it adds to the snapshot.
+    let sizes = |w: &Wallet| (w.to_snapshot_json().unwrap().len(), w.snapshot_size_bound());
+    let (len0, bound0) = sizes(&w);
+    w.charge(&agent, plus(start, 1000), "all-of-them", &cat())
+        .unwrap();
+    let (len1, bound1) = sizes(&w);
+    assert!(
+        len1 > len0 + 300 * 256,
+        "the record names every lot: {len0} -> {len1}"
+    );
+    assert!(
+        bound1 - bound0 >= len1 - len0,
+        "grew {} but the bound {}",
+        len1 - len0,
+        bound1 - bound0
+    );
+    w.refund("all-of-them", 150, plus(start, 2000), Some("back"))
+        .unwrap();
+    let (len2, bound2) = sizes(&w);
+    assert!(
+        bound2 - bound1 >= len2.saturating_sub(len1),
+        "grew {} but the bound {}",
+        len2.saturating_sub(len1),
+        bound2 - bound1
+    );
+    assert!(len2 <= bound2);
+}

@@ -1006,6 +1006,7 @@ fn step(
         Op::Replay { .. } => unreachable!("resolved by run"),
     };
 
+    let (len_before, bound_before) = (w.to_snapshot_json().unwrap().len(), w.snapshot_size_bound());
     // Apply to the wallet and to its snapshot twin: identical results and snapshots.
     let out = apply(w, ctx, op, at);
     let out_twin = apply(&mut twin, ctx, op, at);
@@ -1014,6 +1015,21 @@ fn step(
     prop_assert!(
         snap_after == twin.to_snapshot_json().unwrap(),
         "snapshot twin diverged"
+    );
+    // The size the wallet keeps for its limit is an upper bound of its snapshot, and every operation adds to it at
+    // least what it adds to the snapshot (the bound only shrinks when it is measured exactly near the limit).
+    let bound_after = w.snapshot_size_bound();
+    prop_assert!(
+        snap_after.len() <= bound_after,
+        "snapshot of {} bytes above the wallet's bound {}",
+        snap_after.len(),
+        bound_after
+    );
+    prop_assert!(
+        bound_after - bound_before.min(bound_after) >= snap_after.len().saturating_sub(len_before),
+        "an operation grew the snapshot by {} bytes but its bound by {}",
+        snap_after.len().saturating_sub(len_before),
+        bound_after.saturating_sub(bound_before)
     );
 
     match (&expect, &out) {
