@@ -362,6 +362,22 @@ impl Wallet {
                 touched += 4 * (2 * old.id.len() + 64);
             }
         }
+        // A hold that ends (captured, released, expired) can name the lots it kept in its record: two mentions
+        // each. Holds keep their order (new ones are appended), so one walk finds the ones that went.
+        let mut kept = state.holds.iter().peekable();
+        for h in &self.state.holds {
+            if kept.peek().is_some_and(|n| n.id == h.id) {
+                kept.next();
+                continue;
+            }
+            for (i, _) in &h.takes {
+                touched += self
+                    .state
+                    .lots
+                    .get(*i)
+                    .map_or(0, |l| 2 * (2 * l.id.len() + 64));
+            }
+        }
         let growth = entries * 3
             + touched
             + state.lots.len().saturating_sub(self.state.lots.len()) * LOT_ALLOWANCE

@@ -120,4 +120,21 @@ fn the_size_bound_covers_charges_that_draw_on_many_lots_with_long_ids() {
         bound2 - bound1
     );
     assert!(len2 <= bound2);
+    // A hold on all of them and a capture that keeps it all (its record names each kept lot; no lot changes).
+    w.hold(&agent, plus(start, 3000), "hold-all", 600_000, &cat())
+        .unwrap();
+    let (len3, bound3) = sizes(&w);
+    assert!(bound3 - bound2 >= len3.saturating_sub(len2));
+    w.capture("hold-all", 150, plus(start, 4000)).unwrap();
+    let (len4, bound4) = sizes(&w);
+    assert!(
+        len4 > len3 + 200 * 256,
+        "the capture names the kept lots: {len3} -> {len4}"
+    );
+    assert!(
+        bound4 - bound3 >= len4 - len3,
+        "grew {} but the bound {}",
+        len4 - len3,
+        bound4 - bound3
+    );
 }
