@@ -364,18 +364,16 @@ impl Wallet {
         }
         // A hold that ends (captured, released, expired) can name the lots it kept in its record: two mentions
         // each. Holds keep their order (new ones are appended), so one walk finds the ones that went.
-        let mut kept = state.holds.iter().peekable();
+        let mut kept = 0;
         for h in &self.state.holds {
-            if kept.peek().is_some_and(|n| n.id == h.id) {
-                kept.next();
+            if state.holds.get(kept).is_some_and(|n| n.id == h.id) {
+                kept += 1;
                 continue;
             }
             for (i, _) in &h.takes {
-                touched += self
-                    .state
-                    .lots
-                    .get(*i)
-                    .map_or(0, |l| 2 * (2 * l.id.len() + 64));
+                if let Some(l) = self.state.lots.get(*i) {
+                    touched += 2 * (2 * l.id.len() + 64);
+                }
             }
         }
         let growth = entries * 3
