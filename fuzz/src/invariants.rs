@@ -222,8 +222,16 @@ pub fn round_trip(w: &Wallet) -> Wallet {
 
 /// `to_snapshot_json`, which must not fail.
 pub fn snapshot(w: &Wallet) -> String {
-    match w.to_snapshot_json() {
+    let text = match w.to_snapshot_json() {
         Ok(s) => s,
         Err(e) => panic!("to_snapshot_json failed: {e}"),
-    }
+    };
+    // The bound the wallet keeps for its size limit is never below its snapshot (README "Limits").
+    assert!(
+        text.len() <= w.snapshot_size_bound(),
+        "snapshot of {} bytes above the wallet's bound {}",
+        text.len(),
+        w.snapshot_size_bound()
+    );
+    text
 }
