@@ -38,8 +38,15 @@ fn genuine() -> &'static str {
             .unwrap_or_else(|e| panic!("{e}"));
         w.daily_login(t(AT_MS - 60_000), c(5))
             .unwrap_or_else(|e| panic!("{e}"));
-        token::sign(&w, Catalog::default_catalog().id(), "k", KEY, t(AT_MS - 1000), 600_000)
-            .unwrap_or_else(|e| panic!("{e}"))
+        token::sign(
+            &w,
+            Catalog::default_catalog().id(),
+            "k",
+            KEY,
+            t(AT_MS - 1000),
+            600_000,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
@@ -53,7 +60,11 @@ fn check(text: &str) -> Option<Wallet> {
         match (&plain, &remembered) {
             (Ok(a), Ok((_, b))) => assert_eq!(snapshot(a), snapshot(&b.borrow()), "round {round}"),
             (Err(a), Err(b)) => assert_eq!(a.code, b.code, "round {round}: {a} / {b}"),
-            (a, b) => panic!("verify and the remembering verifier disagree: {:?} / {:?}", a.is_ok(), b.is_ok()),
+            (a, b) => panic!(
+                "verify and the remembering verifier disagree: {:?} / {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
         }
     }
     match plain {
@@ -96,7 +107,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(text) = String::from_utf8(bytes) {
         let verified = check(&text).is_some();
-        assert!(!verified || text == original, "a changed token verified: {text}");
+        assert!(
+            !verified || text == original,
+            "a changed token verified: {text}"
+        );
     }
 
     // 3. The input as a payload, signed with the verifier's key.
