@@ -5,8 +5,9 @@
 //!
 //! Wallets: the 10- and 1,000-lot wallets are built through the public API (an active membership with monthly
 //! distributions, a daily login every day, promotions with expiries from a week to a year, purchases). The
-//! 10,000-lot wallet is the 1,000-lot one replicated 10 times through its snapshot (ids suffixed, expiries shifted
-//! by a few ms), because building it call by call is quadratic (every mutation copies the state). Every read happens
+//! 10,000-lot wallet is the 1,000-lot one replicated 10 times through its snapshot (ids suffixed, copies granted at
+//! the last original grant, expiries shifted by a few ms), because building it call by call is quadratic (every
+//! mutation copies the state). Every read happens
 //! at the wallet clock, where no scheduled event is due (checked), so reads never copy the state.
 //!
 //! Targets: preview and balance grow no worse than n log n (a step of n by k may cost at most about
@@ -100,6 +101,13 @@ fn replicate(w: &Wallet, times: usize) -> Wallet {
     let mut v: serde_json::Value =
         serde_json::from_str(&w.to_snapshot_json().expect("snapshot")).expect("json");
     let lots = v["lots"].as_array().expect("lots").clone();
+    // Copies come after the originals (record and hold indices stay valid), granted at the last original's time so
+    // the list stays in grant order as loading requires.
+    let last_grant = lots
+        .last()
+        .and_then(|l| l["grantedAt"].as_str())
+        .expect("grantedAt")
+        .to_string();
     let mut out = Vec::with_capacity(lots.len() * times);
     for copy in 0..times {
         for lot in &lots {
@@ -107,6 +115,7 @@ fn replicate(w: &Wallet, times: usize) -> Wallet {
             if copy > 0 {
                 let id = format!("{}~{copy}", lot["id"].as_str().expect("id"));
                 lot["id"] = id.into();
+                lot["grantedAt"] = last_grant.clone().into();
                 if let Some(e) = lot["expiresAt"].as_str() {
                     let shifted = Instant::parse(e)
                         .and_then(|e| e.add_millis(copy as i64))
