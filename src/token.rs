@@ -170,10 +170,11 @@ pub fn check(
     }
     // `ce1.<payload>.<signature>`: a dot left in the payload fails its base64 decoding.
     let dot = token.bytes().rposition(|b| b == b'.').unwrap_or(0);
-    let (Some(signed), Some(sig)) = (token.get(..dot), token.get(dot + 1..)) else {
-        return Err(malformed("expected ce1.<payload>.<signature>"));
-    };
-    let Some(body) = signed.strip_prefix("ce1.") else {
+    let signed = token.get(..dot).unwrap_or_default();
+    let body = signed
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.strip_prefix('.'));
+    let (Some(body), Some(sig)) = (body, token.get(dot + 1..)) else {
         return Err(malformed("expected ce1.<payload>.<signature>"));
     };
     let text = b64_decode(body)
