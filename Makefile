@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge test-docs test-consumer screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
 
 all: pkg
 
@@ -55,7 +55,17 @@ edge/origin-example/node_modules/sql.js/package.json: edge/origin-example/packag
 test-edge: pkg edge/origin-example/node_modules/sql.js/package.json
 	node edge/test/edge.test.mjs
 
-test: lint test-rust test-canary test-js test-e2e test-edge
+# The rule book's worked examples run against pkg/, and docs/api.md covers every name of index.d.ts.
+test-docs: pkg
+	node tests/docs/rules-examples.test.mjs
+	node tests/docs/api-coverage.test.mjs
+
+# The packed tarball as users get it: publint, attw, Vite/webpack/esbuild pages in Chromium, Node/Deno/workerd.
+test-consumer: pkg
+	scripts/ensure-tools.sh browser
+	node tests/consumer/run.mjs
+
+test: lint test-rust test-canary test-js test-e2e test-edge test-docs test-consumer
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)
