@@ -198,17 +198,25 @@ async function main() {
       const entries = Object.keys(report.analysis?.entrypoints ?? {});
       if (!entries.includes('.')) throw new Error(`attw checked no "." entry point: ${entries.join(', ')}`);
     });
-    await check('the tarball ships the rule book and API reference, and README links resolve inside it', async () => {
+    await check('the tarball ships the rule book, API reference and changelog, and their relative links resolve inside it', async () => {
       const { out } = await run('tar', ['-tzf', tarball]);
       const files = out.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-      for (const need of ['README.md', 'docs/rules.md', 'docs/api.md', 'index.d.ts', 'credit_engine_bg.wasm', 'LICENSE']) {
+      for (const need of ['README.md', 'docs/rules.md', 'docs/api.md', 'CHANGELOG.md', 'index.d.ts', 'credit_engine_bg.wasm', 'LICENSE']) {
         if (!files.includes(need)) throw new Error(`tarball lacks ${need}: ${files.join(', ')}`);
       }
-      const readme = readFileSync(path.join(tools, 'node_modules/credit-engine/README.md'), 'utf8');
-      const links = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)[^)]*\)/g)].map((m) => m[1]);
-      if (!links.length) throw new Error('README.md links no file');
-      const missing = links.filter((l) => !files.includes(path.posix.normalize(l)));
-      if (missing.length) throw new Error(`README.md links files the tarball lacks: ${missing.join(', ')}`);
+      const base = path.join(tools, 'node_modules/credit-engine');
+      const missing = [];
+      let links = 0;
+      for (const doc of ['README.md', 'docs/rules.md', 'docs/api.md']) {
+        const text = readFileSync(path.join(base, doc), 'utf8');
+        for (const m of text.matchAll(/\]\((?!https?:|#)([^)#\s]+)[^)]*\)/g)) {
+          links++;
+          const target = path.posix.normalize(path.posix.join(path.posix.dirname(doc), m[1]));
+          if (!files.includes(target)) missing.push(`${doc} -> ${m[1]}`);
+        }
+      }
+      if (links < 3) throw new Error(`only ${links} relative links found in README.md and docs/`);
+      if (missing.length) throw new Error(`links to files the tarball lacks: ${missing.join(', ')}`);
     });
   }
 
