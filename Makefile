@@ -39,13 +39,16 @@ test-js: pkg
 	tsc -p tests/js/types/tsconfig.json
 	node tests/js/run-all.mjs
 
-# The demo page end to end in headless Chromium, against the server `make demo` uses.
-test-e2e: pkg
+# The demo page end to end in headless Chromium, against the server `make demo` uses (axe-core from tests/e2e).
+tests/e2e/node_modules/axe-core/package.json: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+test-e2e: pkg tests/e2e/node_modules/axe-core/package.json
 	scripts/ensure-tools.sh browser
 	node tests/e2e/demo.e2e.mjs
 
-# Refreshes the committed screenshots in docs/screenshots/.
-screenshots: pkg
+# Refreshes the committed screenshots in docs/screenshots/ and their recorded states (states.json), which
+# test-e2e compares with what the page shows (a check of the text state, not of pixels).
+screenshots: pkg tests/e2e/node_modules/axe-core/package.json
 	scripts/ensure-tools.sh browser
 	UPDATE_SCREENSHOTS=1 node tests/e2e/demo.e2e.mjs
 

@@ -320,8 +320,11 @@ async function main() {
     assert(frozenShown.includes('membership ended') && frozenShown.includes('Reactivate membership'), 'reason / remedy missing');
     // Lots are never merged: two monthly membership lots of 100 and the purchase.
     assert(/Membership\s*100[^]*Membership\s*100/.test(frozenShown) && /Purchased\s*500/.test(frozenShown), `frozen lots: ${frozenShown}`);
-    // Only frozen credits are left: the preview must report the whole cost as missing (not fail).
-    await shoot('desktop-frozen', { credits: '9', short: '9' });
+    // Regular credits are frozen; the month's agent credits still run until their own expiry, so the premium image
+    // preview is paid from them (this shot once showed a preview error, "No lot at that index").
+    await shoot('desktop-frozen', { credits: '9' });
+    const frozenDraws = shots['desktop-frozen'].draws;
+    assert(frozenDraws.every((d) => d.startsWith('membership_agent:')), `frozen credits drawn: ${JSON.stringify(frozenDraws)}`);
     await axeScan(page, 'membership lapsed, frozen credits in the breakdown');
   });
 
@@ -372,17 +375,17 @@ async function main() {
     const m = await mobile.newPage();
     try {
       await m.goto(url);
-      await ready(m);
+      await ready(m); // a new visit: the form shows its default request (1 general image, 2 credits)
       const width = await m.evaluate(() => document.documentElement.scrollWidth);
       assert(width <= 375, `page is ${width} px wide at 375`);
-      await shoot('mobile-overview', { credits: '9' }, { p: m, fullPage: false });
+      await shoot('mobile-overview', { credits: '2' }, { p: m, fullPage: false });
       await axeScan(m, 'mobile, 375 px');
       await m.locator('[data-testid=badge]').tap();
       const pop = await m.locator('[data-testid=breakdown]').boundingBox();
       assert(pop && pop.x >= 0 && pop.x + pop.width <= 375, `breakdown off screen: ${JSON.stringify(pop)}`);
-      await shoot('mobile-breakdown', { credits: '9' }, { p: m, fullPage: false });
+      await shoot('mobile-breakdown', { credits: '2' }, { p: m, fullPage: false });
       await m.keyboard.press('Escape');
-      await shoot('mobile-full', { credits: '9' }, { p: m });
+      await shoot('mobile-full', { credits: '2' }, { p: m });
     } finally {
       await mobile.close();
     }
