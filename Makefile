@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge test-docs test-consumer screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
 
 all: pkg
 
@@ -39,13 +39,16 @@ test-js: pkg
 	tsc -p tests/js/types/tsconfig.json
 	node tests/js/run-all.mjs
 
-# The demo page end to end in headless Chromium, against the server `make demo` uses.
-test-e2e: pkg
+# The demo page end to end in headless Chromium, against the server `make demo` uses (axe-core from tests/e2e).
+tests/e2e/node_modules/axe-core/package.json: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+test-e2e: pkg tests/e2e/node_modules/axe-core/package.json
 	scripts/ensure-tools.sh browser
 	node tests/e2e/demo.e2e.mjs
 
-# Refreshes the committed screenshots in docs/screenshots/.
-screenshots: pkg
+# Refreshes the committed screenshots in docs/screenshots/ and their recorded states (states.json), which
+# test-e2e compares with what the page shows (a check of the text state, not of pixels).
+screenshots: pkg tests/e2e/node_modules/axe-core/package.json
 	scripts/ensure-tools.sh browser
 	UPDATE_SCREENSHOTS=1 node tests/e2e/demo.e2e.mjs
 
@@ -55,7 +58,17 @@ edge/origin-example/node_modules/sql.js/package.json: edge/origin-example/packag
 test-edge: pkg edge/origin-example/node_modules/sql.js/package.json
 	node edge/test/edge.test.mjs
 
-test: lint test-rust test-canary test-js test-e2e test-edge
+# The rule book's worked examples run against pkg/, and docs/api.md covers every name of index.d.ts.
+test-docs: pkg
+	node tests/docs/rules-examples.test.mjs
+	node tests/docs/api-coverage.test.mjs
+
+# The packed tarball as users get it: publint, attw, Vite/webpack/esbuild pages in Chromium, Node/Deno/workerd.
+test-consumer: pkg
+	scripts/ensure-tools.sh browser
+	node tests/consumer/run.mjs
+
+test: lint test-rust test-canary test-js test-e2e test-edge test-docs test-consumer
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)

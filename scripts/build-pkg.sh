@@ -32,6 +32,10 @@ wasm-opt -Os --flatten --rereloop -Os --converge --strip-debug --strip-producers
   "$gen/credit_engine_bg.wasm" -o pkg/credit_engine_bg.wasm
 cp "$gen/credit_engine.js" pkg/credit_engine.js
 cp npm/package.json npm/index.js npm/node.js npm/workerd.js npm/entry.js npm/fast.js npm/index.d.ts npm/README.md npm/LICENSE pkg/
+# The rule book, the API reference and the changelog ship with the package; the README's links to them
+# (../docs/*.md, ../CHANGELOG.md in the repository) are rewritten to where they are in the package.
+mkdir -p pkg/docs && cp docs/rules.md docs/api.md pkg/docs/ && cp CHANGELOG.md pkg/
+sed -e 's#](\.\./docs/#](docs/#g' -e 's#](\.\./CHANGELOG\.md#](CHANGELOG.md#g' npm/README.md > pkg/README.md
 raw=$(wc -c < pkg/credit_engine_bg.wasm)
 gz=$(gzip -9 -c pkg/credit_engine_bg.wasm | wc -c)
 echo "pkg/: credit_engine_bg.wasm ${raw} bytes raw, ${gz} bytes gzipped"

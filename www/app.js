@@ -326,19 +326,19 @@ function renderHeader(b) {
   $('#breakdown').innerHTML = `
     <div class="pop-total"><span>Usable now</span><b data-testid="breakdown-total">${num(b.total)}</b></div>
     ${b.nextExpiry ? `<p class="soon" data-testid="next-expiry">${num(b.nextExpiry.credits)} expire ${when(b.nextExpiry.at, midnight)}</p>` : ''}
-    <h3>Agent credits <b data-testid="breakdown-agent">${num(b.agent)}</b></h3>
+    <h2>Agent credits <b data-testid="breakdown-agent">${num(b.agent)}</b></h2>
     <p class="muted">For AI Agent features, always used first.</p>
     <ul>${lots((l) => l.agentOnly && !l.frozen)}</ul>
-    <h3>Credits <b data-testid="breakdown-regular">${num(b.regular)}</b></h3>
+    <h2>Credits <b data-testid="breakdown-regular">${num(b.regular)}</b></h2>
     <p class="muted">For every feature.</p>
     <ul>${lots((l) => !l.agentOnly && !l.frozen)}</ul>
     ${b.frozen ? `<div class="frozen" data-testid="breakdown-frozen">
-      <h3>Frozen <b>${num(b.frozen)}</b></h3>
+      <h2>Frozen <b>${num(b.frozen)}</b></h2>
       <p>Frozen because your membership ended. They come back when you reactivate your membership; purchased credits keep
         their original expiry date.</p>
       <ul>${lots((l) => l.frozen)}</ul>
       <button type="button" class="primary small" data-action="membership">Reactivate membership</button></div>` : ''}
-    ${b.held ? `<h3>Held <b data-testid="breakdown-held">${num(b.held)}</b></h3><p class="muted">Reserved for generations in progress.</p>` : ''}
+    ${b.held ? `<h2>Held <b data-testid="breakdown-held">${num(b.held)}</b></h2><p class="muted">Reserved for generations in progress.</p>` : ''}
     <a class="more" href="#usage">Usage details</a>`;
 }
 
@@ -406,7 +406,7 @@ function drawChart(points, from, to) {
     ${dates.map((t, i) => `<text class="axis" x="${x(t)}" y="${H - 6}" text-anchor="${['start', 'middle', 'end'][i]}">${fmt(t, { day: 'numeric', month: 'short' })}</text>`).join('')}
     <path class="area" d="${line}V${y(0)}H${x(from)}Z"/>
     <path class="line" d="${line}"/>
-    ${points.map((p, i) => `<circle class="pt" cx="${x(ts[i])}" cy="${y(p.total)}" r="4" tabindex="0" data-i="${i}"
+    ${points.map((p, i) => `<circle class="pt" cx="${x(ts[i])}" cy="${y(p.total)}" r="4" tabindex="0" role="img" data-i="${i}"
       aria-label="${fmtDate(p.at)}: ${num(p.total)} credits"/>`).join('')}
     <g class="tip" hidden><line y1="${pad.t}" y2="${H - pad.b}"/><rect rx="6" height="38"/><text class="t1" y="0"/><text class="t2" y="0"/></g>
   </svg>`;

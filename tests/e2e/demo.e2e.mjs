@@ -1,18 +1,28 @@
 // End-to-end checks of the demo front end (www/) in headless Chromium, against the very server `make demo` runs.
 // One scenario, step by step, as a person would click through it; screenshots of the main states go to
 // target/screenshots/ (or to the committed docs/screenshots/ with UPDATE_SCREENSHOTS=1, as `make screenshots` does).
+// Every shot first asserts what the preview shows (no error, the expected cost or shortfall). The committed shots
+// are checked for being current without comparing pixels (font rendering differs between Chromium builds):
+// docs/screenshots/states.json records, per shot, the page's text state (badge, preview, breakdown with clock times
+// masked) and a hash of www/; a run whose states or page differ from it fails and asks for `make screenshots`.
+// axe-core (tests/e2e/node_modules, `npm ci` there) scans several states: no serious or critical violation may
+// remain. A second, keyboard-only visit goes through create, preview and generate with Tab, arrows and Enter.
 // Prints `N passed, N failed` last and exits non-zero on any failure.
 //   node tests/e2e/demo.e2e.mjs        (needs the built package in pkg/: make pkg)
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), E2E_TIMEOUT_MS (whole run, default 180000).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = path.join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'target/screenshots');
+const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+const SHOTS = path.join(ROOT, UPDATE ? 'docs/screenshots' : 'target/screenshots');
+const STATES = path.join(ROOT, 'docs/screenshots/states.json');
+const AXE = path.join(ROOT, 'tests/e2e/node_modules/axe-core/axe.min.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 180_000);
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 300_000);
 const KEY = 'credit-engine-demo'; // the page's localStorage key
 // A fixed demo start (09:00 in Berlin) so the scenario never straddles a real midnight.
 const START = '2026-03-10T08:00:00Z';
@@ -65,6 +75,48 @@ async function until(fn, message, ms = 5000) {
   }
 }
 
+const shots = {}; // screenshot name -> the page state it shows
+const axeScans = [];
+const axeFindings = [];
+
+/** The text a screenshot shows that matters: badge, preview, breakdown (clock times masked: the demo clock runs). */
+function pageState(p) {
+  return p.evaluate(() => {
+    const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+    const t = (id) => (q(id) ? q(id).textContent.replace(/\s+/g, ' ').trim() : null);
+    const mask = (s) => s && s.replace(/\b\d{1,2}:\d{2}(:\d{2})?\b/g, 'hh:mm');
+    return {
+      badge: q('badge').hidden ? null : t('badge-total'),
+      previewError: t('preview-error'),
+      credits: t('preview-credits'),
+      shortfall: q('preview-shortfall') ? q('preview-shortfall').querySelector('b').textContent : null,
+      draws: [...document.querySelectorAll('[data-testid=preview-draws] li')].map((li) => `${li.dataset.kind}:${li.querySelector('b').textContent}`),
+      breakdown: q('breakdown').hidden ? null : mask(t('breakdown')),
+    };
+  });
+}
+
+/** sha256 of the demo page's files: a change to them calls for new screenshots. */
+function pageHash() {
+  const h = createHash('sha256');
+  for (const f of readdirSync(path.join(ROOT, 'www')).sort()) h.update(f).update(readFileSync(path.join(ROOT, 'www', f)));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Runs axe-core in the page as it is now; serious and critical violations are collected for the final check. */
+async function axeScan(p, label) {
+  if (!existsSync(AXE)) throw new Error(`${AXE} is missing: run \`npm ci\` in tests/e2e`);
+  if (!(await p.evaluate(() => typeof window.axe === 'object'))) await p.addScriptTag({ path: AXE });
+  const violations = await p.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(' ')) })));
+  axeScans.push(label);
+  for (const v of violations) {
+    const line = `${label}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(', ')}`;
+    if (v.impact === 'serious' || v.impact === 'critical') axeFindings.push(line);
+    else console.log(`  axe (${v.impact}, not failing): ${line}`);
+  }
+}
+
 /** Starts www/serve.mjs on a free port and returns its URL (from the one line it prints). */
 function startServer() {
   server = spawn(process.execPath, [path.join(ROOT, 'www/serve.mjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -108,9 +160,19 @@ async function main() {
     type: r.dataset.type, what: r.cells[2].textContent.trim(), credits: r.cells[3].textContent.trim(),
   })).reverse()); // the table shows newest first; chronological is easier to read in a test
   const draws = () => page.$$eval('[data-testid=preview-draws] li', (l) => l.map((li) => [li.dataset.kind, li.querySelector('b').textContent]));
-  const shoot = async (name, p = page) => {
+  // Before each screenshot: what the preview shows must be what the state calls for (`want`: the cost, and the
+  // shortfall when credits do not suffice), never an error; the state's text is recorded for states.json.
+  const shoot = async (name, want, { p = page, element, fullPage = true } = {}) => {
+    const state = await pageState(p);
+    assert(state.previewError === null, `${name}: the preview shows an error: ${state.previewError}`);
+    assert(state.credits === want.credits, `${name}: the preview shows ${state.credits} credits, want ${want.credits}`);
+    assert(state.shortfall === (want.short ?? null), `${name}: the preview's shortfall is ${state.shortfall}, want ${want.short ?? 'none'}`);
+    if (!want.short) assert(state.draws.length > 0, `${name}: a sufficient preview lists no draws`);
+    shots[name] = state;
     await p.evaluate(() => window.scrollTo(0, 0)); // a full-page shot of a scrolled page misplaces the sticky header
-    await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    const file = path.join(SHOTS, `${name}.png`);
+    if (element) await p.locator(element).screenshot({ path: file });
+    else await p.screenshot({ path: file, fullPage });
   };
   const ready = async (p = page) => p.locator('body.ready').waitFor({ timeout: 10_000 });
   // Moves the mouse away and waits for the toast to fade, so screenshots show the page and not the last message.
@@ -138,6 +200,7 @@ async function main() {
     const s = await until(status, 'no status message');
     assert(s.includes('E_MEMBERS_ONLY'), `purchase without membership: status says "${s}"`);
     assert((await text('clock')).includes('09:00'), `demo clock does not start at ?start: ${await text('clock')}`);
+    await axeScan(page, 'empty wallet, error message shown');
   });
 
   await check('the badge shows the right total (trial 50 + daily login 5) and the breakdown opens on hover', async () => {
@@ -150,6 +213,7 @@ async function main() {
     assert((await text('breakdown-agent')) === '5', 'agent credits in breakdown');
     assert((await text('breakdown-regular')) === '50', 'regular credits in breakdown');
     assert((await text('next-expiry')).includes('5 expire tonight'), `next expiry: ${await text('next-expiry')}`);
+    await axeScan(page, 'trial and daily login, breakdown open');
     await calm();
   });
 
@@ -211,7 +275,7 @@ async function main() {
     await $('delivered').fill('1');
     await click('generate');
     await until(async () => (await badge()) === '49', 'badge after charge 9 and refund 6');
-    await shoot('desktop-refund');
+    await shoot('desktop-refund', { credits: '9' });
     const s = await status();
     assert(s.includes('Delivered 1 of 3') && s.includes('Charged 9') && s.includes('Refunded 6 credits'), `status: ${s}`);
     const rows = (await ledger()).slice(-2);
@@ -220,7 +284,7 @@ async function main() {
     await calm();
     await $('badge').hover();
     await $('breakdown').waitFor({ state: 'visible' });
-    await shoot('desktop-overview');
+    await shoot('desktop-overview', { credits: '9' });
     await calm();
   });
 
@@ -234,7 +298,7 @@ async function main() {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await until(() => page.locator('.tip').isVisible(), 'no hover label on the chart');
     assert(/\d+ credits/.test(await page.locator('.tip .t1').textContent()), 'hover label without credits');
-    await page.locator('.forecast').screenshot({ path: path.join(SHOTS, 'desktop-forecast-hover.png') });
+    await shoot('desktop-forecast-hover', { credits: '9' }, { element: '.forecast' });
     await calm();
   });
 
@@ -256,7 +320,12 @@ async function main() {
     assert(frozenShown.includes('membership ended') && frozenShown.includes('Reactivate membership'), 'reason / remedy missing');
     // Lots are never merged: two monthly membership lots of 100 and the purchase.
     assert(/Membership\s*100[^]*Membership\s*100/.test(frozenShown) && /Purchased\s*500/.test(frozenShown), `frozen lots: ${frozenShown}`);
-    await shoot('desktop-frozen');
+    // Regular credits are frozen; the month's agent credits still run until their own expiry, so the premium image
+    // preview is paid from them (this shot once showed a preview error, "No lot at that index").
+    await shoot('desktop-frozen', { credits: '9' });
+    const frozenDraws = shots['desktop-frozen'].draws;
+    assert(frozenDraws.every((d) => d.startsWith('membership_agent:')), `frozen credits drawn: ${JSON.stringify(frozenDraws)}`);
+    await axeScan(page, 'membership lapsed, frozen credits in the breakdown');
   });
 
   await check('reactivating from the breakdown unfreezes the credits', async () => {
@@ -268,7 +337,8 @@ async function main() {
     await page.locator('input[name=range][value="183"]').check({ force: true });
     await $('badge').hover();
     await $('breakdown').waitFor({ state: 'visible' });
-    await shoot('desktop-member');
+    await shoot('desktop-member', { credits: '9' });
+    await axeScan(page, 'member, 6-month forecast, breakdown open');
     await calm();
   });
 
@@ -305,16 +375,17 @@ async function main() {
     const m = await mobile.newPage();
     try {
       await m.goto(url);
-      await ready(m);
+      await ready(m); // a new visit: the form shows its default request (1 general image, 2 credits)
       const width = await m.evaluate(() => document.documentElement.scrollWidth);
       assert(width <= 375, `page is ${width} px wide at 375`);
-      await m.screenshot({ path: path.join(SHOTS, 'mobile-overview.png') });
+      await shoot('mobile-overview', { credits: '2' }, { p: m, fullPage: false });
+      await axeScan(m, 'mobile, 375 px');
       await m.locator('[data-testid=badge]').tap();
       const pop = await m.locator('[data-testid=breakdown]').boundingBox();
       assert(pop && pop.x >= 0 && pop.x + pop.width <= 375, `breakdown off screen: ${JSON.stringify(pop)}`);
-      await m.screenshot({ path: path.join(SHOTS, 'mobile-breakdown.png') });
+      await shoot('mobile-breakdown', { credits: '2' }, { p: m, fullPage: false });
       await m.keyboard.press('Escape');
-      await shoot('mobile-full', m);
+      await shoot('mobile-full', { credits: '2' }, { p: m });
     } finally {
       await mobile.close();
     }
@@ -330,6 +401,82 @@ async function main() {
     assert(await $('badge').isHidden(), 'a fresh wallet must show no badge');
     await click('start-trial');
     await until(async () => (await badge()) === '50', 'the new wallet works');
+  });
+
+  await check('keyboard only: create a wallet, choose a feature, tier and units, preview and generate', async () => {
+    const kb = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: ZONE, locale: 'en-GB' });
+    const k = await kb.newPage();
+    k.setDefaultTimeout(10_000);
+    k.on('pageerror', (e) => problems.push(`keyboard page: ${e.message}`));
+    try {
+      await k.goto(`${url}?start=${START}`);
+      await ready(k);
+      const kt = async (id) => ((await k.locator(`[data-testid="${id}"]`).textContent()) ?? '').trim();
+      // Tab (never the mouse) until the element has focus, and check that focus is visible on it.
+      const tabTo = async (id) => {
+        for (let i = 0; i < 120; i++) {
+          await k.keyboard.press('Tab');
+          const at = await k.evaluate(() => document.activeElement?.dataset?.testid ?? null);
+          if (at === id) {
+            const ring = await k.evaluate(() => {
+              const el = document.activeElement;
+              const target = el.matches('input[type=radio]') ? el.nextElementSibling : el; // the segmented control's label
+              const st = getComputedStyle(target);
+              return st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0;
+            });
+            assert(ring, `no visible focus indicator on ${id}`);
+            return;
+          }
+        }
+        throw new Error(`Tab never reached ${id}`);
+      };
+      await tabTo('start-trial');
+      await k.keyboard.press('Enter');
+      await until(async () => (await kt('badge-total')) === '50', 'the trial from the keyboard');
+      await tabTo('feature');
+      await k.keyboard.press('Home'); // the first feature of the catalog
+      await until(async () => (await k.locator('[data-testid=feature]').inputValue()) === 'ai_background', 'Home on the feature list');
+      await until(async () => (await kt('preview-credits')) === '4', 'preview of AI background (2 images × 2)');
+      for (let i = 0; i < 7; i++) await k.keyboard.press('ArrowDown');
+      await until(async () => (await k.locator('[data-testid=feature]').inputValue()) === 'agent.image_generation', 'arrows on the feature list');
+      await tabTo('tier-general');
+      await k.keyboard.press('ArrowRight'); // radio group: the next option is premium
+      assert(await k.locator('[data-testid=tier-premium]').isChecked(), 'ArrowRight did not choose premium');
+      await tabTo('units');
+      await k.keyboard.press('Control+A');
+      await k.keyboard.type('2');
+      await until(async () => (await kt('preview-credits')) === '6', 'preview of 2 premium images');
+      const drawn = await k.$$eval('[data-testid=preview-draws] li', (l) => l.map((li) => `${li.dataset.kind}:${li.querySelector('b').textContent}`));
+      assert(JSON.stringify(drawn) === JSON.stringify(['trial:6']), `draws ${JSON.stringify(drawn)}`);
+      await tabTo('generate');
+      await k.keyboard.press('Enter');
+      await until(async () => (await kt('badge-total')) === '44', 'the charge from the keyboard');
+      const st = ((await k.locator('[data-testid=status]').textContent()) ?? '').trim();
+      assert(st.includes('Charged 6 credits'), `status: ${st}`);
+    } finally {
+      await kb.close();
+    }
+  });
+
+  await check(`axe-core: no serious or critical accessibility violations (${axeScans.length} states scanned)`, async () => {
+    assert(axeScans.length >= 5, `only ${axeScans.length} axe scans ran`);
+    assert(axeFindings.length === 0, axeFindings.join('\n  '));
+  });
+
+  await check(UPDATE ? 'screenshot states recorded in docs/screenshots/states.json' : 'the committed screenshots are current (docs/screenshots/states.json; else `make screenshots`)', async () => {
+    const now = { page: pageHash(), shots };
+    assert(Object.keys(shots).length === 8, `${Object.keys(shots).length} shots taken, want 8`);
+    if (UPDATE) {
+      writeFileSync(STATES, `${JSON.stringify(now, null, 2)}\n`);
+      return;
+    }
+    assert(existsSync(STATES), 'docs/screenshots/states.json is missing: run `make screenshots`');
+    const committed = JSON.parse(readFileSync(STATES, 'utf8'));
+    assert(committed.page === now.page, 'www/ changed since the screenshots were taken: run `make screenshots` and commit them');
+    for (const [name, state] of Object.entries(shots)) {
+      assert(JSON.stringify(committed.shots?.[name]) === JSON.stringify(state),
+        `${name}.png shows another state than the page now: run \`make screenshots\`\n  committed: ${JSON.stringify(committed.shots?.[name])}\n  now:       ${JSON.stringify(state)}`);
+    }
   });
 
   await check('no uncaught errors or console errors on the page', async () => {
