@@ -5,7 +5,8 @@
 // Environment: PORT, CE_DATA_DIR, CE_ADMIN_KEY (a random development key is made and printed when unset),
 // CE_TOKEN_KEY (>= 32 bytes; when unset a development key derived from the admin key), CE_TOKEN_KEY_ID (default k1),
 // CE_GENERATION_URL (the generation service POST /v1/generate forwards to, http://127.0.0.1:PORT/...; unset: 503),
-// CE_HOLD_TTL_SECONDS (the pre-check's hold lifetime, default 600).
+// CE_HOLD_TTL_SECONDS (the pre-check's hold lifetime, default 600), CE_TOKEN_KEYS_RETIRED (JSON, key id -> key:
+// older keys /v1/generate still accepts during a rotation).
 //
 // It writes the workerd configuration from config.capnp.in (ports, paths, the package's module list) to
 // $CE_DATA_DIR/workerd.capnp; the keys reach workerd through its environment, never the file. The tests' driver
@@ -75,6 +76,10 @@ export function prepare({ port = 8787, dataDir = '.data', adminKey, env = proces
   } else if (Buffer.byteLength(tokenKey) < 32) {
     throw new Error('CE_TOKEN_KEY must be at least 32 bytes');
   }
+  // Verification keys still accepted during a rotation (JSON: key id -> key); signing uses CE_TOKEN_KEY only.
+  const retired = env.CE_TOKEN_KEYS_RETIRED || '{}';
+  const parsed = JSON.parse(retired);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('CE_TOKEN_KEYS_RETIRED must be a JSON object');
   let generationAddress = '127.0.0.1:9';
   const generationUrl = env.CE_GENERATION_URL ?? '';
   if (generationUrl) {
@@ -108,7 +113,7 @@ export function prepare({ port = 8787, dataDir = '.data', adminKey, env = proces
     args: ['serve', config],
     env: {
       ...env, CE_ADMIN_KEY: admin, CE_TOKEN_KEY: tokenKey, CE_TOKEN_KEY_ID: env.CE_TOKEN_KEY_ID || 'k1',
-      CE_GENERATION_URL: generationUrl, CE_HOLD_TTL_SECONDS: env.CE_HOLD_TTL_SECONDS || '600',
+      CE_TOKEN_KEYS_RETIRED: retired, CE_GENERATION_URL: generationUrl, CE_HOLD_TTL_SECONDS: env.CE_HOLD_TTL_SECONDS || '600',
     },
     url: `http://127.0.0.1:${port}`,
     config,

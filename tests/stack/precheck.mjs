@@ -25,6 +25,7 @@ await ready();
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const HOLD_TTL = 5;
+const RETIRED_KEY = 'stack-test-retired-key-0123456789abcd';
 const iso = (ms) => new Date(ms).toISOString();
 const RUN = Date.now().toString(36);
 let n = 0;
@@ -232,11 +233,21 @@ test('x-request-id is required; missing or invalid tokens are 401 E_TOKEN_*', as
   w.startTrial({ at: Date.now() - HOUR, until: Date.now() + DAY, credits: 5 });
   const old = await generate(sign(w, { at: Date.now() - 2 * HOUR, ttlSeconds: 60, account: id }), { feature: 'ai_extender' });
   eq([old.status, old.body.code], [401, 'E_TOKEN_EXPIRED'], 'expired');
-  const otherKey = await generate(signSnapshot(w, { key: TOKEN_KEY, keyId: 'k0', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' });
+  const otherKey = await generate(signSnapshot(w, { key: TOKEN_KEY, keyId: 'k9', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' });
   eq([otherKey.status, otherKey.body.code], [401, 'E_TOKEN_KEY'], 'unknown key id');
+  const wrongKey = await generate(signSnapshot(w, { key: RETIRED_KEY, keyId: TOKEN_KEY_ID, ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' });
+  eq([wrongKey.status, wrongKey.body.code], [401, 'E_TOKEN_SIGNATURE'], 'known id, wrong key');
   const custom = Catalog.fromJSON({ version: 1, features: [{ id: 'ai_extender', agent: false, unit: 'image', defaultUnits: 1, prices: { general: 3 } }] });
   const cat = await generate(sign(w, { account: id, catalog: custom }), { feature: 'ai_extender' });
   eq([cat.status, cat.body.code], [401, 'E_TOKEN_CATALOG'], 'another catalog');
+});
+
+test('key rotation: a token under the retired key (CE_TOKEN_KEYS_RETIRED) still passes', async () => {
+  const id = await account({ credits: 5 });
+  const w = Wallet.create({ timeZone: 'UTC' });
+  w.startTrial({ at: Date.now() - HOUR, until: Date.now() + DAY, credits: 5 });
+  const r = await generate(signSnapshot(w, { key: RETIRED_KEY, keyId: 'k0', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender', mode: 'capture', deliver: 1 });
+  eq([r.status, (await balance(id)).total], [200, 4], 'accepted and charged');
 });
 
 test('the edge prices as of now: daily credits signed yesterday expired at midnight (402)', async () => {
@@ -348,7 +359,8 @@ await runTests('edge pre-check', tests, {
     const port = await freePort();
     await new Promise((r) => stub.listen(port, '127.0.0.1', r));
     const generationUrl = `http://127.0.0.1:${port}/generate`;
-    stack = await startStack({ env: { CE_GENERATION_URL: generationUrl, CE_HOLD_TTL_SECONDS: String(HOLD_TTL) } });
+    stack = await startStack({ env: { CE_GENERATION_URL: generationUrl, CE_HOLD_TTL_SECONDS: String(HOLD_TTL),
+      CE_TOKEN_KEYS_RETIRED: JSON.stringify({ k0: RETIRED_KEY }) } });
     stack.generationUrl = generationUrl;
     return stack;
   },

@@ -140,6 +140,27 @@ function tokenOf(request) {
   return null;
 }
 
+let retired = { text: null, keys: {} };
+/** The signing key plus the retired keys still accepted during a rotation (TOKEN_KEYS_RETIRED, JSON id -> key). */
+function verificationKeys(env, keyId, key) {
+  const text = env.TOKEN_KEYS_RETIRED || '{}';
+  if (retired.text !== text) {
+    let keys;
+    try {
+      keys = JSON.parse(text);
+    } catch {
+      keys = null;
+    }
+    if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) {
+      const err = new Error('TOKEN_KEYS_RETIRED must be a JSON object of key id -> key');
+      err.code = 'E_CONFIG';
+      throw err;
+    }
+    retired = { text, keys };
+  }
+  return { ...retired.keys, [keyId]: key };
+}
+
 async function generate(request, env) {
   const token = tokenOf(request);
   if (!token) {
@@ -152,7 +173,7 @@ async function generate(request, env) {
   try {
     // The engine remembers verified tokens (a client sends the same one until it expires); the window, the key and
     // the catalog are checked on every call. The result is a read copy: preview never changes it.
-    view = verifySnapshot(token, { keys: { [keyId]: key }, at: now, catalog });
+    view = verifySnapshot(token, { keys: verificationKeys(env, keyId, key), at: now, catalog });
   } catch (err) {
     return errorAnswer(err);
   }
