@@ -8,7 +8,6 @@
 //   node tests/stack/contract.mjs tests/stack/driver-node.mjs
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,48 +85,104 @@ export function client(url, adminKey) {
 }
 
 /**
- * A request through node:http, for bodies fetch cannot send as wanted: `chunks` (array of Buffers) sent with
- * Transfer-Encoding: chunked when `chunked`, else with their total as Content-Length. Resolves with the answer as soon
- * as it is complete, even if the server stopped reading the body (an early 413); `sent` is how many bytes were written
- * before the answer came.
+ * A request written byte by byte on a plain TCP socket, for bodies fetch cannot send as wanted: `chunks` (Buffers)
+ * sent with Transfer-Encoding: chunked when `chunked`, else with their total as Content-Length. The answer is read
+ * while the body is still being written, so a server that answers early (413) and stops reading is seen as it is:
+ * resolves { status, headers, text, body, sent } where `sent` counts the body bytes written before the answer came
+ * (or before the server closed the connection). Rejects only if no answer arrives at all.
  */
 export function rawRequest(url, { method = 'POST', path: p, headers = {}, chunks = [], chunked = false, timeoutMs = 60_000 }) {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    let sent = 0;
-    let answered = false;
     const total = chunks.reduce((n, c) => n + c.length, 0);
-    const h = { ...headers };
-    if (!chunked) h['content-length'] = String(total);
-    const req = http.request({ host: u.hostname, port: u.port, path: p, method, headers: h, agent: false, timeout: timeoutMs }, (res) => {
-      answered = true;
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString();
-        let body;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode, body, text, headers: res.headers, sent });
-        req.destroy();
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    (async () => {
-      for (const c of chunks) {
-        if (answered || req.destroyed) return;
-        const ok = req.write(c);
-        sent += c.length;
-        if (!ok) await new Promise((r) => { req.once('drain', r); req.once('close', r); });
+    const h = { host: u.host, connection: 'close', ...headers };
+    if (chunked) h['transfer-encoding'] = 'chunked';
+    else h['content-length'] = String(total);
+    const head = `${method} ${p} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    const socket = net.connect({ host: u.hostname, port: Number(u.port) });
+    const received = [];
+    let sent = 0;
+    let answer = null;
+    let done = false;
+    const timer = setTimeout(() => finish(new Error('timeout')), timeoutMs);
+    function parse() {
+      const all = Buffer.concat(received);
+      const end = all.indexOf('\r\n\r\n');
+      if (end < 0) return null;
+      const lines = all.subarray(0, end).toString('latin1').split('\r\n');
+      const status = Number(lines[0].split(' ')[1]);
+      const hs = {};
+      for (const l of lines.slice(1)) {
+        const i = l.indexOf(':');
+        hs[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
       }
-      if (!answered && !req.destroyed) req.end();
-    })().catch(() => {});
+      let rest = all.subarray(end + 4);
+      if (hs['transfer-encoding'] === 'chunked') {
+        const parts = [];
+        for (;;) {
+          const nl = rest.indexOf('\r\n');
+          if (nl < 0) return null;
+          const size = parseInt(rest.subarray(0, nl).toString(), 16);
+          if (size === 0) break;
+          if (rest.length < nl + 2 + size + 2) return null;
+          parts.push(rest.subarray(nl + 2, nl + 2 + size));
+          rest = rest.subarray(nl + 2 + size + 2);
+        }
+        rest = Buffer.concat(parts);
+      } else if (hs['content-length'] !== undefined) {
+        const len = Number(hs['content-length']);
+        if (rest.length < len) return null;
+        rest = rest.subarray(0, len);
+      } else if (!socket.readableEnded) return null;
+      const text = rest.toString();
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      return { status, headers: hs, text, body };
+    }
+    function finish(err) {
+      if (done) return;
+      answer ??= parse();
+      if (!answer && !err && !socket.readableEnded) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (answer) resolve({ ...answer, sent });
+      else reject(new Error(`${err?.message ?? "the connection closed without an answer"} (${sent} body bytes sent; received: ${JSON.stringify(Buffer.concat(received).toString().slice(0, 300))})`));
+    }
+    socket.on('data', (d) => {
+      received.push(d);
+      answer ??= parse();
+      if (answer) finish();
+    });
+    socket.on('end', () => finish());
+    socket.on('close', () => finish(new Error(`closed after ${sent} body bytes`)));
+    socket.on('error', () => { /* a write after the server stopped reading: the answer may already be in */ });
+    socket.on('connect', async () => {
+      const write = (buf) => new Promise((r) => {
+        if (socket.destroyed || answer) return r(false);
+        if (socket.write(buf)) r(true);
+        else { socket.once('drain', () => r(true)); socket.once('close', () => r(false)); }
+      });
+      // Like curl: give the server a moment to answer from the headers alone, then write the body in pieces,
+      // letting incoming data be read between writes (an early answer stops the upload before the server resets).
+      if (!(await write(Buffer.from(head)))) return;
+      await new Promise((r) => setTimeout(r, 20));
+      for (const whole of chunks) {
+        for (let i = 0; i < whole.length || (i === 0 && whole.length === 0); i += 65_536) {
+          if (answer || socket.destroyed) return;
+          const c = whole.subarray(i, i + 65_536);
+          const ok = await write(chunked ? Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')]) : c);
+          if (!ok) return;
+          sent += c.length;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      if (chunked) await write(Buffer.from('0\r\n\r\n'));
+    });
   });
 }
 

@@ -304,11 +304,11 @@ test('attack: the client\'s cookie, token, Host, X-Forwarded-For and x-credit-* 
 test('attack: a 196,538-byte body of 3-byte characters (65,512 UTF-16 units) is 413', async () => {
   const id = await account({ credits: 5 });
   const token = await tokenOf(id);
-  const head = '{"feature":"ai_extender","mode":"none","p":"';
+  const head = '{"feature":"ai_extender","p":"';
   const tail = '"}';
-  const count = (196_538 - head.length - tail.length) / 3;
-  ok(Number.isInteger(count), 'whole characters');
-  const text = head + '€'.repeat(count) + tail;
+  const room = 196_538 - head.length - tail.length;
+  const count = Math.floor(room / 3);
+  const text = head + 'x'.repeat(room - 3 * count) + '€'.repeat(count) + tail;
   eq([Buffer.byteLength(text), text.length <= 65_536], [196_538, true], 'bytes and UTF-16 length');
   const r = await generate(token, text, { raw: true });
   eq([r.status, r.body.code], [413, 'E_TOO_LARGE'], 'refused');
@@ -327,16 +327,21 @@ test('attack: eight 50 MB bodies are refused early (413) and workerd\'s memory s
     const chunked = i % 2 === 1;
     const chunks = Array.from({ length: 50 }, () => chunk);
     const headers = { 'content-type': 'application/json', 'x-wallet-token': token, 'x-request-id': newId('big') };
-    results.push(await rawRequest(stack.url, { path: '/v1/generate', headers, chunks, chunked, timeoutMs: 60_000 }));
+    // workerd answers and closes without draining the rest of the upload, so a client still sending a chunked
+    // body may see the connection reset instead of the 413 (curl and this client usually read the 413 first).
+    results.push(await rawRequest(stack.url, { path: '/v1/generate', headers, chunks, chunked, timeoutMs: 60_000 })
+      .catch((err) => ({ status: 'reset', sent: Number(/\((\d+) body bytes sent/.exec(err.message)?.[1] ?? NaN), chunked })));
   }
   const rss1 = rssKb(pid);
   for (const [i, r] of results.entries()) {
-    eq([r.status, r.body?.code], [413, 'E_TOO_LARGE'], `body ${i}`);
-    ok(r.sent < 50 * MB, `body ${i}: answered before the client finished sending (${r.sent} bytes written)`);
+    if (r.status === 'reset') ok(i % 2 === 1, `body ${i} (Content-Length): the 413 must arrive`);
+    else eq([r.status, r.body?.code], [413, 'E_TOO_LARGE'], `body ${i}`);
+    ok(r.sent < 50 * MB, `body ${i}: refused before the client finished sending (${r.sent} bytes written)`);
   }
+  eq((await fetch(`${stack.url}/v1/health`)).status, 200, 'workerd still serves');
   const growthMb = (rss1 - rss0) / 1024;
   console.log(`  (workerd RSS ${(rss0 / 1024).toFixed(0)} MB -> ${(rss1 / 1024).toFixed(0)} MB after eight 50 MB bodies; `
-    + `client wrote ${results.map((r) => (r.sent / MB).toFixed(1)).join(', ')} MB before the 413)`);
+    + `client wrote ${results.map((r) => `${(r.sent / MB).toFixed(2)}${r.status === 'reset' ? ' (reset)' : ''}`).join(', ')} MB before the 413)`);
   ok(growthMb < 64, `workerd grew by ${growthMb.toFixed(0)} MB`);
   eq((await balance(id)).held, 0, 'no hold');
 });
