@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge test-docs test-consumer screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack screenshots fuzz bench bench-native bench-js bench-stack bench-limits clean
 
 all: pkg
 
@@ -52,11 +52,11 @@ screenshots: pkg tests/e2e/node_modules/axe-core/package.json
 	scripts/ensure-tools.sh browser
 	UPDATE_SCREENSHOTS=1 node tests/e2e/demo.e2e.mjs
 
-# The edge pre-check over HTTP: real workerd and the Node origin example (SQLite through sql.js, pure wasm).
-edge/origin-example/node_modules/sql.js/package.json: edge/origin-example/package-lock.json
-	cd edge/origin-example && npm ci --no-audit --no-fund
-test-edge: pkg edge/origin-example/node_modules/sql.js/package.json
-	node edge/test/edge.test.mjs
+# The wallet service (SPEC section 10) on Cloudflare Durable Objects, locally in workerd (deploy/cloudflare):
+# foreground, 127.0.0.1:$$PORT (default 8787 here, not the demo's 8080), data under $$CE_DATA_DIR (default .data/),
+# admin key $$CE_ADMIN_KEY (a development key is printed when unset). Ready when GET /v1/health answers.
+stack: pkg
+	node deploy/cloudflare/stack.mjs
 
 # The rule book's worked examples run against pkg/, and docs/api.md covers every name of index.d.ts.
 test-docs: pkg
@@ -68,7 +68,20 @@ test-consumer: pkg
 	scripts/ensure-tools.sh browser
 	node tests/consumer/run.mjs
 
-test: lint test-rust test-canary test-js test-e2e test-edge test-docs test-consumer
+# The service over HTTP against real workerd: the SPEC 10 contract, 500 concurrent charges, 2,000 mutations under
+# two kill -9, the edge pre-check with a stub generation service; then the wrangler configuration (dry run, offline).
+STACK_DRIVER ?= tests/stack/driver-cloudflare.mjs
+deploy/cloudflare/node_modules/.bin/wrangler: deploy/cloudflare/package-lock.json
+	cd deploy/cloudflare && npm ci --no-audit --no-fund
+	touch $@
+test-stack: pkg deploy/cloudflare/node_modules/.bin/wrangler
+	node tests/stack/contract.mjs $(STACK_DRIVER)
+	node tests/stack/concurrency.mjs $(STACK_DRIVER)
+	node tests/stack/durability.mjs $(STACK_DRIVER)
+	node tests/stack/precheck.mjs tests/stack/driver-cloudflare.mjs
+	node tests/stack/wrangler-check.mjs
+
+test: lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)
@@ -84,9 +97,10 @@ bench-native:
 bench-js: pkg
 	node bench/run.mjs
 
-# Pre-check worker vs a pass-through worker on the same workerd (loopback, bounded; see README "Edge pre-check").
-bench-edge: pkg
-	node edge/bench/bench.mjs
+# The wallet service under load next to a pass-through Worker on the same workerd, and a heavy account's charge
+# latency next to a new one (loopback, bounded; README "The wallet service on Cloudflare").
+bench-stack: pkg
+	node bench/stack.mjs
 
 # What the resource limits cost at their worst (README "Limits").
 bench-limits: pkg
