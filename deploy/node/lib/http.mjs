@@ -1,7 +1,7 @@
 // SPEC section 10 over node:http. Checks in the team's order: admin key (401) -> route (404, or 405 with Allow) ->
 // account id (400) -> account exists (404; PUT creates and skips it) -> body size (413, counted in bytes while it
-// streams in, chunked or not; reading stops there) -> JSON shape (400) -> the engine. The service holds no credit
-// rule: every number comes from the package.
+// streams in, chunked or not; reading stops there) -> JSON shape (400) -> the engine. A body's fields other than
+// the route's are ignored. The service holds no credit rule: every number comes from the package.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Catalog, signSnapshot } from 'credit-engine';
 import { ServiceError, Unavailable } from './store.mjs';
@@ -37,15 +37,6 @@ class HttpError extends Error {
 }
 const badRequest = (message) => new HttpError(400, 'E_BAD_REQUEST', message);
 
-/** Only the named keys, each checked by the engine; an unknown key is refused so a typo never turns into a default. */
-function fields(body, allowed) {
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) {
-      throw badRequest(`unknown field '${key}' in the body (allowed: ${allowed.join(', ') || 'none'})`);
-    }
-  }
-  return body;
-}
 
 /** Passes an optional value through only when present, so the engine applies its own default. */
 const optional = (obj, key, value) => (value === undefined ? obj : { ...obj, [key]: value });
@@ -69,19 +60,19 @@ function routes(ctx) {
     kind: 'write',
     handler: (req) => {
       const id = opId(req.body);
-      return store.mutate(req.account, req.now, (w, at) => handler(w, at, req.body, req.params),
-        typeof id === 'string' ? id : null);
+      // PostgreSQL text holds no NUL; the engine refuses control characters in ids anyway (E_BAD_REQUEST).
+      const key = typeof id === 'string' && !id.includes('\u0000') ? id : null;
+      return store.mutate(req.account, req.now, (w, at) => handler(w, at, req.body, req.params), key);
     },
   });
   const bodyId = (b) => b.id;
-  const balanceAfter = (w, at) => ({ balance: w.balance(at) });
   return [
     [/^\/v1\/health$/, { GET: { kind: 'public', handler: async () => ({ ok: true }) } }],
     [/^\/v1\/accounts\/([^/]+)$/, {
       PUT: {
         kind: 'create',
         handler: async (req) => {
-          const { timeZone, retentionDays } = fields(req.body, ['timeZone', 'retentionDays']);
+          const { timeZone, retentionDays } = req.body;
           const { status, body } = await store.create(req.account, { timeZone, retentionDays });
           return { status, body };
         },
@@ -89,67 +80,66 @@ function routes(ctx) {
     }],
     [/^\/v1\/accounts\/([^/]+)\/trial$/, {
       POST: mutate((w, at, b) => {
-        const { until, credits } = fields(b, ['until', 'credits']);
+        const { until, credits } = b;
         w.startTrial({ at, until, credits });
-        return balanceAfter(w, at);
+        return { ok: true };
       }),
     }],
     [/^\/v1\/accounts\/([^/]+)\/membership$/, {
       POST: mutate((w, at, b) => {
-        const { until, monthlyCredits, monthlyAgentCredits } = fields(b, ['until', 'monthlyCredits', 'monthlyAgentCredits']);
+        const { until, monthlyCredits, monthlyAgentCredits } = b;
         w.activateMembership({ at, until, monthlyCredits, monthlyAgentCredits });
-        return balanceAfter(w, at);
+        return { ok: true };
       }),
     }],
     [/^\/v1\/accounts\/([^/]+)\/daily-login$/, {
       POST: mutate((w, at, b) => {
-        const { credits } = fields(b, ['credits']);
+        const { credits } = b;
         return { granted: w.dailyLogin({ at, credits }) };
       }),
     }],
     [/^\/v1\/accounts\/([^/]+)\/purchases$/, {
       POST: mutate((w, at, b) => {
-        const { id, credits } = fields(b, ['id', 'credits']);
+        const { id, credits } = b;
         w.purchase({ id, at, credits });
-        return balanceAfter(w, at);
+        return { ok: true };
       }, bodyId),
     }],
     [/^\/v1\/accounts\/([^/]+)\/promotions$/, {
       POST: mutate((w, at, b) => {
-        const { id, credits, expiresAt } = fields(b, ['id', 'credits', 'expiresAt']);
+        const { id, credits, expiresAt } = b;
         w.grantPromotion({ id, at, credits, expiresAt });
-        return balanceAfter(w, at);
+        return { ok: true };
       }, bodyId),
     }],
     [/^\/v1\/accounts\/([^/]+)\/charges$/, {
       POST: mutate((w, at, b) => {
-        const { id, request } = fields(b, ['id', 'request']);
+        const { id, request } = b;
         return w.charge(request, at, { id });
       }, bodyId),
     }],
     [/^\/v1\/accounts\/([^/]+)\/charges\/([^/]+)\/refunds$/, {
       POST: mutate((w, at, b, p) => {
-        const { units, id } = fields(b, ['units', 'id']);
+        const { units, id } = b;
         return w.refund(p.id, optional({ units, at }, 'id', id));
       }, bodyId),
     }],
     [/^\/v1\/accounts\/([^/]+)\/holds$/, {
       POST: mutate((w, at, b) => {
-        const { id, request, ttlSeconds } = fields(b, ['id', 'request', 'ttlSeconds']);
+        const { id, request, ttlSeconds } = b;
         return w.hold(request, at, { id, ttlSeconds });
       }, bodyId),
     }],
     [/^\/v1\/accounts\/([^/]+)\/holds\/([^/]+)\/capture$/, {
       POST: mutate((w, at, b, p) => {
-        const { units } = fields(b, ['units']);
+        const { units } = b;
         return w.capture(p.id, { units, at });
       }),
     }],
     [/^\/v1\/accounts\/([^/]+)\/holds\/([^/]+)\/release$/, {
       POST: mutate((w, at, b, p) => {
-        fields(b, []);
         w.release(p.id, { at });
-        return balanceAfter(w, at);
+        return { ok: true };
       }),
     }],
     [/^\/v1\/accounts\/([^/]+)\/balance$/, {
@@ -168,7 +158,7 @@ function routes(ctx) {
       POST: {
         kind: 'write',
         handler: (req) => {
-          const { ttlSeconds = TOKEN_TTL_DEFAULT } = fields(req.body, ['ttlSeconds']);
+          const { ttlSeconds = TOKEN_TTL_DEFAULT } = req.body;
           if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > TOKEN_TTL_MAX) {
             throw badRequest(`ttlSeconds must be a whole number from 1 to ${TOKEN_TTL_MAX}`);
           }
@@ -206,7 +196,10 @@ function ledgerQuery(query) {
 
 const digest = (text) => createHash('sha256').update(text).digest();
 
-/** Reads at most `limit` bytes; stops reading (pauses the stream) the moment the body is larger. */
+/**
+ * Reads at most `limit` bytes, counted as they stream in (a Content-Length is not trusted, chunked bodies have
+ * none); stops reading (pauses the stream) the moment the body is larger.
+ */
 function readBody(req, limit) {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve({ tooLarge: true });
@@ -239,6 +232,28 @@ function readBody(req, limit) {
   });
 }
 
+const LINGER_MS = 5000;
+
+/**
+ * Leaves the rest of a body unread. node:http would otherwise read and discard it (keep-alive), and its close after
+ * a `connection: close` answer destroys the socket at once: unread bytes then turn the close into a TCP reset,
+ * which can discard our answer in the client's buffers before it reads it. So: the stream stays paused (the kernel
+ * stops the sender once its buffers fill), our side is half-closed after the answer, and the socket is destroyed
+ * when the client closes or LINGER_MS later.
+ */
+function stopReading(req) {
+  req.on('data', () => {});
+  req.pause();
+  const socket = req.socket;
+  if (!socket || socket.destroyed) return;
+  socket.destroySoon = function destroySoonLingering() {
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function parseBody(bytes) {
@@ -267,6 +282,11 @@ export function createHandler(ctx) {
 
   function send(req, res, status, body, headers = {}) {
     if (res.headersSent || res.destroyed) return;
+    if (!req.complete) {
+      // An answer before the body was read (401, 404, 413, ...): read no more of it, and close the connection.
+      headers = { ...headers, connection: 'close' };
+      stopReading(req);
+    }
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -322,7 +342,7 @@ export function createHandler(ctx) {
       const got = await readBody(req, BODY_LIMIT);
       if (got.gone) return; // the client went away mid-body: nobody to answer
       if (got.tooLarge) {
-        throw new HttpError(413, 'E_TOO_LARGE', `the body is larger than ${BODY_LIMIT} bytes`, { connection: 'close' });
+        throw new HttpError(413, 'E_TOO_LARGE', `the body is larger than ${BODY_LIMIT} bytes`);
       }
       r.body = parseBody(got.bytes);
     }
@@ -337,7 +357,6 @@ export function createHandler(ctx) {
     answer(req, res).catch((err) => {
       if (err instanceof HttpError) {
         send(req, res, err.status, { code: err.code, message: err.message }, err.headers);
-        if (err.status === 413) res.on('finish', () => req.socket?.destroySoon?.());
         return;
       }
       if (err instanceof ServiceError || (typeof err?.code === 'string' && statusOf(err.code))) {

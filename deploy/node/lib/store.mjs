@@ -31,6 +31,17 @@ export class ServiceError extends Error {
   }
 }
 
+/** Up to this many runs of one mutation when a transaction does not commit. */
+const MAX_ATTEMPTS = 3;
+
+/** A transaction known not to have committed (safe to run again). */
+class NotCommitted extends Error {
+  constructor(cause) {
+    super(`not committed: ${cause?.message ?? cause}`);
+    this.cause = cause;
+  }
+}
+
 const isEngineError = (err) => typeof err?.code === 'string' && err.code.startsWith('E_') && !(err instanceof Unavailable);
 
 /** One ledger entry (SPEC 6 LedgerEntry) as the row we store, and back. */
@@ -49,7 +60,7 @@ export function rowToEntry(r) {
   return e;
 }
 
-const SELECT_FOR_UPDATE = `SELECT a.version, a.clock_ms, a.retention_days,
+const SELECT_FOR_UPDATE = `SELECT txid_current() AS xid, a.version, a.clock_ms, a.retention_days,
   CASE WHEN a.version = $2 THEN NULL ELSE a.snapshot END AS snapshot,
   (SELECT o.at_ms FROM operation_times o WHERE o.account = a.account AND o.id = $3) AS op_at
   FROM accounts a WHERE a.account = $1 FOR UPDATE OF a`;
@@ -203,16 +214,31 @@ export class WalletStore {
       try {
         return await this.mutateOnce(account, now, fn, opId);
       } catch (err) {
-        // A unique/exclusion violation means the wallet we ran was not the last committed one (the transaction
-        // rolled back, nothing was written): run again from the database's snapshot, once.
-        const code = err.cause?.code;
-        if (err instanceof Unavailable && (code === '23505' || code === '23P01') && attempt < 2) {
-          this.log(`mutation on '${account}' hit ${err.cause.constraint ?? code}; retrying from the stored snapshot`);
-          continue;
-        }
-        throw err;
+        // The transaction did not commit (connection lost or backend terminated before COMMIT, a timeout, a
+        // constraint that refused a stale wallet): nothing was written, so running the call again from the stored
+        // snapshot is safe, whatever the call.
+        if (!(err instanceof NotCommitted)) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw new Unavailable(err.cause);
+        this.log(`mutation on '${account}' did not commit (${err.cause?.message}); attempt ${attempt + 1}`);
       }
     }
+  }
+
+  /**
+   * Whether transaction `xid` committed, asked on another connection after its COMMIT got no answer (the backend
+   * was terminated or the connection dropped while committing). 'committed', 'aborted', or null when unknown.
+   */
+  async commitOutcome(xid) {
+    for (let i = 0; i < 50; i++) {
+      try {
+        const status = (await this.pool.query('SELECT txid_status($1) AS status', [xid])).rows[0].status;
+        if (status === 'committed' || status === 'aborted') return status;
+      } catch {
+        // the database may be restarting: ask again
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
   }
 
   async mutateOnce(account, now, fn, opId) {
@@ -220,7 +246,7 @@ export class WalletStore {
     try {
       client = await this.pool.connect();
     } catch (err) {
-      throw new Unavailable(err);
+      throw new NotCommitted(err);
     }
     let open = false; // a transaction is open on `client`
     let broken = false; // `client` failed a query: give the connection up rather than reuse it
@@ -229,7 +255,7 @@ export class WalletStore {
         return await client.query(text, values);
       } catch (err) {
         broken = true;
-        throw new Unavailable(err);
+        throw new NotCommitted(err);
       }
     };
     let wallet = null;
@@ -281,8 +307,18 @@ export class WalletStore {
       for (const e of entries) entryToRow(e).forEach((v, i) => cols[i].push(v));
       await sql(WRITE, [account, ...cols, row.retention_days * MS_PER_DAY, opId, callAt,
         JSON.stringify(wallet.toJSON()), callAt]);
-      await sql('COMMIT');
-      open = false;
+      try {
+        open = false;
+        await client.query('COMMIT');
+      } catch (err) {
+        // COMMIT sent, no answer: it may or may not have committed. Ask the database, on another connection.
+        broken = true;
+        const outcome = await this.commitOutcome(row.xid);
+        this.log(`COMMIT on '${account}' got no answer (${err.message}); the transaction ${outcome ?? 'is in an unknown state'}`);
+        if (outcome === 'committed') return answer; // applied: answer it (the wallet is dropped, reloaded next time)
+        if (outcome === 'aborted') throw new NotCommitted(err);
+        throw new Unavailable(err);
+      }
       resident = this.checkin(account, version + 1, wallet);
       return answer;
     } finally {
