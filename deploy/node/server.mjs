@@ -6,7 +6,7 @@
 //   CE_ADMIN_KEY  the admin bearer key; a development key is generated and printed when unset
 //   CE_TOKEN_KEY  the token signing key (>= 32 bytes); when unset, a development key derived from the admin key
 //   CE_TOKEN_KEY_ID  default k1           CE_PG_POOL  connections in the pool, default 10
-//   CE_STATEMENT_TIMEOUT_MS  default 5000   CE_IDLE_TX_TIMEOUT_MS  default 10000
+//   CE_STATEMENT_TIMEOUT_MS  default 10000  CE_IDLE_TX_TIMEOUT_MS  default 10000
 //
 // Ready when GET /v1/health answers. SIGTERM/SIGINT: stop accepting, finish the requests in flight, close the pool,
 // stop our own PostgreSQL, exit 0.
@@ -37,7 +37,7 @@ function intEnv(name, fallback, min, max) {
 const port = intEnv('PORT', 8787, 0, 65_535);
 const dataDir = path.resolve(env.CE_DATA_DIR || '.data');
 const poolSize = intEnv('CE_PG_POOL', 10, 1, 100);
-const statementTimeout = intEnv('CE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000);
+const statementTimeout = intEnv('CE_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000);
 const idleTxTimeout = intEnv('CE_IDLE_TX_TIMEOUT_MS', 10_000, 100, 600_000);
 
 let adminKey = env.CE_ADMIN_KEY;
@@ -69,11 +69,14 @@ const pool = new pg.Pool({
   application_name: 'credit-engine-node',
   statement_timeout: statementTimeout,
   idle_in_transaction_session_timeout: idleTxTimeout,
-  connectionTimeoutMillis: 10_000,
+  connectionTimeoutMillis: 30_000,
   idleTimeoutMillis: 30_000,
 });
-// An idle pooled connection can die (server restart, pg_terminate_backend): the pool drops it; log, never crash.
+// A connection can die at any time (database restart, pg_terminate_backend). An idle one is dropped by the pool; one
+// checked out between two statements of a transaction emits 'error' with no query to fail, which would crash the
+// process without a listener: the transaction's next statement fails and store.mjs handles it.
 pool.on('error', (err) => log(`idle connection lost: ${err.message}`));
+pool.on('connect', (client) => client.on('error', (err) => log(`connection lost: ${err.message}`)));
 
 await ready();
 try {

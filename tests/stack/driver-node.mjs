@@ -48,7 +48,8 @@ async function acquireDatabase(dataDir) {
   };
 }
 
-// A test that dies (watchdog, uncaught error) must not leave clusters running.
+// A test that dies (watchdog, uncaught error, a signal) must not leave clusters running.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
 process.on('exit', () => {
   for (const [dataDir] of clusters) {
     const dir = path.join(dataDir, 'pg');
@@ -91,17 +92,23 @@ function nodeProcess(port, env) {
     log: () => log,
     async launch() {
       proc = spawn(process.execPath, [SERVER], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-      proc.exited = new Promise((resolve) => proc.once('exit', resolve));
-      for (const s of [proc.stdout, proc.stderr]) s.on('data', (d) => { log = (log + d).slice(-20_000); });
-      await waitHealthy(url, proc, 60_000, () => log.slice(-2000));
+      const p = proc;
+      p.exited = new Promise((resolve) => p.once('exit', resolve));
+      p.once('exit', (code, signal) => {
+        if (!p.expected) console.log(`  (node driver: the server on port ${port} exited by itself (${code ?? signal}):\n${log.slice(-1500)})`);
+      });
+      for (const s of [p.stdout, p.stderr]) s.on('data', (d) => { log = (log + d).slice(-20_000); });
+      await waitHealthy(url, p, 60_000, () => log.slice(-2000));
     },
     async kill(signal = 'SIGKILL') {
       if (!running()) return;
+      proc.expected = true;
       proc.kill(signal);
       await proc.exited;
     },
     async stop() {
       if (!running()) return;
+      proc.expected = true;
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 25_000);
       await proc.exited;
