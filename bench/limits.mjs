@@ -53,7 +53,7 @@ try {
     const w = Wallet.create({ timeZone: 'Europe/Berlin' });
     w.activateMembership({ at: AT, until: AT + 300 * DAY, monthlyCredits: 100, monthlyAgentCredits: 20 });
     for (let i = 0; i < lots; i++) w.purchase({ id: `purchase-${String(i).padStart(6, '0')}`, at: AT + i, credits: 1000 });
-    const tokens = Array.from({ length: 20 }, (_, i) => signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 3600, at: AT + 10_000 + i }));
+    const tokens = Array.from({ length: 20 }, (_, i) => signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 3600, at: AT + 10_000 + i, account: 'limits' }));
     const times = tokens.map((t) => {
       const t0 = performance.now();
       verifySnapshot(t, { keys: { k: KEY }, at: AT + 20_000 }).free();

@@ -5,7 +5,8 @@
 //
 // Bindings (edge/config.capnp): ORIGIN (service), TOKEN_KEYS (text: JSON object, key id -> key; several ids during a
 // rotation). Answers: 401 token missing or invalid (E_TOKEN_*), 409 token priced with another catalog
-// (E_TOKEN_CATALOG), 400 malformed body or request, 402 not enough credits, else origin's answer.
+// (E_TOKEN_CATALOG), 400 malformed body or request, 402 not enough credits, else origin's answer. Origin learns the
+// account from the token (x-credit-account), never from the client.
 import { Catalog, verifySnapshot } from 'credit-engine';
 
 const TOKEN_HEADER = 'x-wallet-token';
@@ -76,6 +77,7 @@ export default {
       return fail(500, 'E_CONFIG', `the pre-check is misconfigured: ${err.message}`);
     }
     let preview;
+    const account = wallet.account; // the account the token was signed for
     try {
       preview = wallet.preview(usage, now, catalog);
     } catch (err) {
@@ -94,6 +96,7 @@ export default {
     const forward = new Request(request.url, { method: 'POST', headers: request.headers, body: text });
     forward.headers.set('x-credit-credits', String(preview.credits));
     forward.headers.set('x-credit-catalog', catalog.id);
+    forward.headers.set('x-credit-account', account);
     forward.headers.delete(TOKEN_HEADER);
     return env.ORIGIN.fetch(forward);
   },

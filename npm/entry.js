@@ -38,8 +38,9 @@ export function entry(load) {
 }
 
 /**
- * A signed token (`ce1.<payload>.<signature>`, HMAC-SHA-256) of the wallet's compact snapshot, for the edge's
- * verifySnapshot. The signing is Rust's; this only checks that `wallet` is a live Wallet, with a typed error.
+ * A signed token (`ce2.<payload>.<signature>`, HMAC-SHA-256) of the wallet's compact snapshot bound to
+ * `options.account`, for the edge's verifySnapshot. The signing is Rust's; this only checks that `wallet` is a live
+ * Wallet, with a typed error.
  */
 export function signSnapshot(wallet, options) {
   if (!(wallet instanceof Wallet) || wallet.__wbg_ptr === 0) {
@@ -55,9 +56,11 @@ const remembered = new Map();
 const REMEMBER_MAX = 64; // the engine's own memory (crate::token::CACHE_TOKENS)
 
 /**
- * The wallet a signed token carries, verified now (`E_TOKEN_*` otherwise); a read copy. The engine remembers tokens
- * it has verified; this only spares copying a token's text into the module again when it has seen it: it passes the
- * engine's serial number for it instead, and the engine runs the same checks (key, validity window, catalog).
+ * The wallet a signed token carries, verified now (`E_TOKEN_*` otherwise); a read copy whose `account` getter is the
+ * token's account (kept with the remembered token, so the serial path below returns it too). The engine remembers
+ * tokens it has verified; this only spares copying a token's text into the module again when it has seen it: it
+ * passes the engine's serial number for it instead, and the engine runs the same checks (key, validity window,
+ * catalog).
  */
 export function verifySnapshot(token, options) {
   const serial = typeof token === 'string' ? remembered.get(token) : undefined;

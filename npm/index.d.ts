@@ -115,6 +115,11 @@ export interface SignOptions {
   ttlSeconds: number;
   /** Issue time; the token expires at `at + ttlSeconds`. */
   at: Time;
+  /**
+   * The account the token is bound to (your caller's account id): 1-128 bytes (UTF-8) without control characters,
+   * else E_BAD_REQUEST. The token carries it under its signature; `verifySnapshot(...).account` returns it.
+   */
+  account: string;
   /** The catalog the wallet is priced with (default: the embedded one); verifiers must use the same. */
   catalog?: Catalog;
 }
@@ -129,15 +134,20 @@ export interface VerifyOptions {
 }
 
 /**
- * Signs the wallet for an edge pre-check: `ce1.<payload>.<signature>` (base64url), the payload holding the wallet's
- * compact snapshot (no ledger, no closed records, no empty lots), the catalog id, issue time and expiry, signed with
- * HMAC-SHA-256. Deterministic: the same wallet, key and time give the same token in every runtime.
+ * Signs the wallet for an edge pre-check, bound to `options.account`: `ce2.<payload>.<signature>` (base64url), the
+ * payload holding the account, the wallet's compact snapshot (no ledger, no closed records, no empty lots), the
+ * catalog id, issue time and expiry, signed with HMAC-SHA-256. Deterministic: the same wallet, account, key and time
+ * give the same token in every runtime.
  */
 export function signSnapshot(wallet: Wallet, options: SignOptions): string;
 
 /**
- * Verifies a token from signSnapshot and returns the wallet it carries, a read copy for previews at the edge
+ * Verifies a token from signSnapshot and returns the wallet it carries, a read copy for previews at the edge whose
+ * `account` is the account the token was signed for: forward that one, never an account the client names
  * (E_TOKEN_MALFORMED, E_TOKEN_ALGORITHM, E_TOKEN_KEY, E_TOKEN_SIGNATURE, E_TOKEN_EXPIRED, E_TOKEN_CATALOG).
+ * `ce1.` tokens (the format before accounts) are E_TOKEN_MALFORMED: sign a new token. A token whose issue time is
+ * after its expiry, or that lives longer than 30 days, is E_TOKEN_EXPIRED whatever `at` is; a payload with a key
+ * repeated is E_TOKEN_MALFORMED.
  * Reads (preview, balance, toJSON, watch...) work; every change (charge, hold, grants...) is E_BAD_REQUEST, since
  * the token's wallet has no ledger. Verified tokens are remembered (the last 64 up to 16 KiB each), so verifying
  * the same token again skips the HMAC and the load but still checks the key, the validity window and the catalog.
@@ -165,6 +175,11 @@ export class Wallet {
   free(): void;
   [Symbol.dispose](): void;
   readonly timeZone: string;
+  /**
+   * The account the signed token this wallet was verified from is bound to (verifySnapshot), or null for a wallet
+   * not loaded from a token (Wallet.create, Wallet.fromJSON).
+   */
+  readonly account: string | null;
 
   startTrial(o: { at: Time; until: Time; credits: number }): void;
   activateMembership(o: { at: Time; until: Time; monthlyCredits: number; monthlyAgentCredits: number }): void;

@@ -20,7 +20,8 @@ pub enum ErrorCode {
     TimeZone,
     ClockRegression,
     Overflow,
-    /// Signed wallet tokens (`token`): not a well-formed `ce1` token (truncated, bad base64 or JSON, bad fields).
+    /// Signed wallet tokens (`token`): not a well-formed `ce2` token (truncated, bad base64 or payload, bad or
+    /// repeated fields, an old `ce1` token).
     TokenMalformed,
     /// A token whose `alg` is not `HS256`.
     TokenAlgorithm,

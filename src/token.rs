@@ -1,13 +1,15 @@
 //! Signed wallet tokens: how the origin hands a wallet to the edge for a pre-check it can trust.
 //!
-//! Format (version 1): `ce1.<payload>.<signature>`, both parts base64url without padding. The payload is the JSON
-//! object `{"alg":"HS256","kid","iat","exp","catalog","snapshot"}` (times as ISO-8601 UTC, `snapshot` the wallet's
-//! compact snapshot, see [`Wallet::to_compact_snapshot`]); the signature is HMAC-SHA-256 under the key named by
-//! `kid` over the ASCII text `ce1.<payload>`. Verification checks, in this order, each with its own code:
-//! shape, base64 and JSON (`E_TOKEN_MALFORMED`; a signature that is not 32 bytes is a truncated token),
-//! `alg` (`E_TOKEN_ALGORITHM`), `kid` (`E_TOKEN_KEY`), the signature, compared in constant time
-//! (`E_TOKEN_SIGNATURE`), the validity window with [`SKEW_MS`] of clock skew either way (`E_TOKEN_EXPIRED`), and
-//! the catalog id (`E_TOKEN_CATALOG`). Only then is the snapshot loaded. SHA-256 (FIPS 180-4), HMAC (RFC 2104) and
+//! Format (version 2): `ce2.<payload>.<signature>`, both parts base64url without padding. The payload is the JSON
+//! object `{"alg":"HS256","kid","account","iat","exp","catalog","snapshot"}` (times as ISO-8601 UTC, `account` the
+//! caller's account id the token is bound to, `snapshot` the wallet's compact snapshot, see
+//! [`Wallet::to_compact_snapshot`]); the signature is HMAC-SHA-256 under the key named by `kid` over the ASCII text
+//! `ce2.<payload>`. Verification checks, in this order, each with its own code: shape, base64 and JSON, no key
+//! repeated in any object (`E_TOKEN_MALFORMED`; a signature that is not 32 bytes is a truncated token, a `ce1.`
+//! token is of a format no longer read), `alg` (`E_TOKEN_ALGORITHM`), `kid` (`E_TOKEN_KEY`), the signature,
+//! compared in constant time (`E_TOKEN_SIGNATURE`), the lifetime (`iat` not after `exp`, at most [`MAX_TTL_MS`])
+//! and the validity window with [`SKEW_MS`] of clock skew either way (`E_TOKEN_EXPIRED`), and the catalog id
+//! (`E_TOKEN_CATALOG`). Only then is the snapshot loaded. SHA-256 (FIPS 180-4), HMAC (RFC 2104) and
 //! base64url (RFC 4648) are written here, in a few hundred bytes of WebAssembly, rather than taken from crates.
 
 use crate::error::{Error, ErrorCode, Result};
@@ -18,7 +20,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The version prefix of every token this engine writes and reads.
-pub const PREFIX: &str = "ce1";
+pub const PREFIX: &str = "ce2";
+/// The prefix of the first token format (no account, JSON payload), refused with a message saying so.
+pub const OLD_PREFIX: &str = "ce1.";
 /// The only signature algorithm: HMAC-SHA-256.
 pub const ALG: &str = "HS256";
 /// Clock skew tolerated between signer and verifier, either way: 60 seconds.
@@ -30,8 +34,10 @@ pub const MIN_KEY_BYTES: usize = 32;
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 /// Longest token lifetime: 30 days.
 pub const MAX_TTL_MS: i64 = 30 * 86_400_000;
+/// Longest account id a token carries, in bytes.
+pub const MAX_ACCOUNT_BYTES: usize = 128;
 
-const FIELDS: [&str; 6] = ["alg", "kid", "iat", "exp", "catalog", "snapshot"];
+const FIELDS: [&str; 7] = ["alg", "kid", "account", "iat", "exp", "catalog", "snapshot"];
 
 fn err(code: ErrorCode, message: impl Into<String>) -> Error {
     Error::new(code, message)
@@ -59,6 +65,19 @@ pub fn check_key_id(kid: &str) -> Result<()> {
     Ok(())
 }
 
+/// Account ids are 1-128 bytes of UTF-8 without control characters.
+pub fn check_account(account: &str) -> Result<()> {
+    if account.is_empty()
+        || account.len() > MAX_ACCOUNT_BYTES
+        || account.chars().any(char::is_control)
+    {
+        return Err(Error::bad_request(
+            "account must be the caller's account id: 1-128 bytes (UTF-8) without control characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Keys are at least [`MIN_KEY_BYTES`] bytes.
 pub fn check_key(key: &[u8]) -> Result<()> {
     if key.len() < MIN_KEY_BYTES {
@@ -70,17 +89,19 @@ pub fn check_key(key: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Signs `wallet` (its compact snapshot) as priced by `catalog`, valid from `at` for `ttl_ms`.
+/// Signs `wallet` (its compact snapshot) for `account`, as priced by `catalog`, valid from `at` for `ttl_ms`.
 pub fn sign(
     wallet: &Wallet,
     catalog: &str,
     kid: &str,
     key: &[u8],
+    account: &str,
     at: Instant,
     ttl_ms: i64,
 ) -> Result<String> {
     check_key_id(kid)?;
     check_key(key)?;
+    check_account(account)?;
     if !(1..=MAX_TTL_MS).contains(&ttl_ms) {
         return Err(Error::bad_request(
             "ttlSeconds must be more than 0 and at most 2592000 (30 days)",
@@ -89,6 +110,7 @@ pub fn sign(
     let payload = Obj::new()
         .put("alg", ALG)
         .put("kid", kid)
+        .put("account", account)
         .put("iat", at)
         .put("exp", at.add_millis(ttl_ms)?)
         .put("catalog", catalog)
@@ -108,17 +130,26 @@ pub fn sign(
     Ok(token)
 }
 
+/// A verified token: the account it is bound to and the wallet it carries.
+pub struct Verified {
+    pub account: String,
+    pub wallet: Wallet,
+}
+
 /// Verifies `token` at `at` for a verifier pricing with `catalog`; `key_for(kid)` gives the key of a key id, or
-/// `None` when the verifier does not hold it. Returns the wallet the token carries.
+/// `None` when the verifier does not hold it. Returns the account and the wallet the token carries.
 pub fn verify(
     token: &str,
     at: Instant,
     catalog: &str,
     key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
-) -> Result<Wallet> {
+) -> Result<Verified> {
     let (signed, wallet) = check(token, key_for)?;
     signed.valid(at, catalog)?;
-    Ok(wallet)
+    Ok(Verified {
+        account: signed.account.to_string(),
+        wallet,
+    })
 }
 
 /// What a token whose signature checked out says about itself; what is left to check on each use depends on the
@@ -126,12 +157,18 @@ pub fn verify(
 pub struct Signed {
     kid: String,
     key: Vec<u8>,
+    account: Rc<str>,
     iat: Instant,
     exp: Instant,
     catalog: String,
 }
 
 impl Signed {
+    /// The account the token is bound to.
+    pub fn account(&self) -> &Rc<str> {
+        &self.account
+    }
+
     /// `Ok` if the token is valid at `at` (with [`SKEW_MS`] either way) and was priced with `catalog`.
     pub fn valid(&self, at: Instant, catalog: &str) -> Result<()> {
         let ms = at.millis();
@@ -168,20 +205,32 @@ pub fn check(
     if token.len() > MAX_TOKEN_BYTES {
         return Err(malformed("longer than 64 KiB"));
     }
-    // `ce1.<payload>.<signature>`: a dot left in the payload fails its base64 decoding.
+    if token.starts_with(OLD_PREFIX) {
+        return Err(malformed(
+            "the token format changed (ce1 tokens are no longer read, ce2 tokens carry the account): \
+             sign a new token with signSnapshot",
+        ));
+    }
+    // `ce2.<payload>.<signature>`: a dot left in the payload fails its base64 decoding.
     let dot = token.bytes().rposition(|b| b == b'.').unwrap_or(0);
     let signed = token.get(..dot).unwrap_or_default();
     let body = signed
         .strip_prefix(PREFIX)
         .and_then(|rest| rest.strip_prefix('.'));
     let (Some(body), Some(sig)) = (body, token.get(dot + 1..)) else {
-        return Err(malformed("expected ce1.<payload>.<signature>"));
+        return Err(malformed("expected ce2.<payload>.<signature>"));
     };
     let text = b64_decode(body)
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| malformed("the payload is not base64url-encoded UTF-8"))?;
     let payload =
         Json::parse(&text, ErrorCode::TokenMalformed).map_err(|e| malformed(&e.message))?;
+    if let Some(key) = repeated_key(&payload) {
+        return Err(malformed(&format!(
+            "the payload repeats the key '{}'",
+            crate::error::clip(key, 64)
+        )));
+    }
     let sig = b64_decode(sig)
         .filter(|s| s.len() == 32)
         .ok_or_else(|| malformed("the signature is not 32 base64url-encoded bytes (truncated?)"))?;
@@ -209,14 +258,48 @@ pub fn check(
             "token signature does not match (altered, or signed with another key)",
         ));
     }
+    let (iat, exp) = (f.instant("iat")?, f.instant("exp")?);
+    let life = exp.millis().saturating_sub(iat.millis());
+    if !(0..=MAX_TTL_MS).contains(&life) {
+        return Err(err(
+            ErrorCode::TokenExpired,
+            format!(
+                "token lifetime from {iat} to {exp} is not valid: a token is issued before it expires and \
+                 lives at most 30 days"
+            ),
+        ));
+    }
     let signed = Signed {
         kid: kid.to_string(),
         key,
-        iat: f.instant("iat")?,
-        exp: f.instant("exp")?,
+        account: Rc::from(f.str("account")?),
+        iat,
+        exp,
         catalog: f.str("catalog")?.to_string(),
     };
     Ok((signed, Wallet::from_snapshot(f.req("snapshot")?)?))
+}
+
+/// The first key found twice in one object anywhere in `value` (a repeated key could mean two things to two
+/// readers, so a token with one is refused).
+fn repeated_key(value: &Json) -> Option<&str> {
+    let mut todo = vec![value];
+    let mut keys: Vec<&str> = Vec::new();
+    while let Some(v) = todo.pop() {
+        if let Some(fields) = v.as_object() {
+            // Sorted, so a payload of many keys costs n log n, not n^2 (this runs before the signature check).
+            keys.clear();
+            keys.extend(fields.iter().map(|(k, _)| k.as_ref()));
+            keys.sort_unstable();
+            if let Some(w) = keys.windows(2).find(|w| w.first() == w.get(1)) {
+                return w.first().copied();
+            }
+            todo.extend(fields.iter().map(|(_, child)| child));
+        } else if let Some(items) = v.as_array() {
+            todo.extend(items);
+        }
+    }
+    None
 }
 
 /// Most tokens a [`Verifier`] remembers, and the longest it remembers (longer ones are verified every time): at
@@ -226,6 +309,15 @@ pub const CACHE_TOKEN_BYTES: usize = 16 * 1024;
 
 /// A wallet loaded from a token, shared by every use of that token: a read copy (the package refuses to change it).
 pub type SharedWallet = Rc<RefCell<Wallet>>;
+
+/// What a [`Verifier`] answers for a valid token: its serial number (0: a token too long to be remembered), the
+/// account it is bound to and its wallet, both shared by every use of the token.
+#[derive(Clone)]
+pub struct Remembered {
+    pub serial: u64,
+    pub account: Rc<str>,
+    pub wallet: SharedWallet,
+}
 
 /// [`verify`] with a memory of the last tokens whose signature checked out. A client sends the same token with
 /// every request until it expires, so an edge isolate pays the HMAC and the snapshot load once per token. A token
@@ -249,18 +341,23 @@ impl Verifier {
         at: Instant,
         catalog: &str,
         key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
-    ) -> Result<(u64, SharedWallet)> {
+    ) -> Result<Remembered> {
         if let Some(pos) = self.seen.iter().position(|(t, ..)| t == token) {
-            if let Some(wallet) = self.reopen_at(pos, at, catalog, key_for)? {
-                return Ok((self.seen.get(pos).map_or(0, |e| e.1), wallet));
+            if let Some(found) = self.reopen_at(pos, at, catalog, key_for)? {
+                return Ok(found);
             }
         }
         let (signed, wallet) = check(token, key_for)?;
         signed.valid(at, catalog)?;
         let wallet = Rc::new(RefCell::new(wallet));
+        let account = Rc::clone(&signed.account);
         self.seen.retain(|(t, ..)| t != token);
         if token.len() > CACHE_TOKEN_BYTES {
-            return Ok((0, wallet));
+            return Ok(Remembered {
+                serial: 0,
+                account,
+                wallet,
+            });
         }
         if self.seen.len() >= CACHE_TOKENS {
             self.seen.remove(0);
@@ -268,7 +365,11 @@ impl Verifier {
         self.serials += 1;
         let entry = (token.to_string(), self.serials, signed, Rc::clone(&wallet));
         self.seen.push(entry);
-        Ok((self.serials, wallet))
+        Ok(Remembered {
+            serial: self.serials,
+            account,
+            wallet,
+        })
     }
 
     /// The token with serial number `serial` verified again at `at`, without its text: `None` when it is no longer
@@ -280,7 +381,7 @@ impl Verifier {
         at: Instant,
         catalog: &str,
         key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
-    ) -> Result<Option<SharedWallet>> {
+    ) -> Result<Option<Remembered>> {
         match self.seen.iter().position(|e| e.1 == serial) {
             Some(pos) => self.reopen_at(pos, at, catalog, key_for),
             None => Ok(None),
@@ -293,15 +394,19 @@ impl Verifier {
         at: Instant,
         catalog: &str,
         key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
-    ) -> Result<Option<SharedWallet>> {
-        let Some((_, _, signed, wallet)) = self.seen.get(pos) else {
+    ) -> Result<Option<Remembered>> {
+        let Some((_, serial, signed, wallet)) = self.seen.get(pos) else {
             return Ok(None);
         };
         if key_for(&signed.kid)?.as_deref() != Some(signed.key.as_slice()) {
             return Ok(None);
         }
         signed.valid(at, catalog)?;
-        Ok(Some(Rc::clone(wallet)))
+        Ok(Some(Remembered {
+            serial: *serial,
+            account: Rc::clone(&signed.account),
+            wallet: Rc::clone(wallet),
+        }))
     }
 
     /// How many tokens are remembered.

@@ -63,11 +63,13 @@ fn member() -> Wallet {
     w
 }
 
+const ACCOUNT: &str = "acct-1";
+
 fn sign(w: &Wallet, kid: &str, key: &[u8], at: &str, ttl_ms: i64) -> String {
-    token::sign(w, cat().id(), kid, key, t(at), ttl_ms).unwrap()
+    token::sign(w, cat().id(), kid, key, ACCOUNT, t(at), ttl_ms).unwrap()
 }
 
-fn verify(tok: &str, at: &str) -> Result<Wallet> {
+fn verify_full(tok: &str, at: &str) -> Result<token::Verified> {
     token::verify(
         tok,
         t(at),
@@ -76,7 +78,11 @@ fn verify(tok: &str, at: &str) -> Result<Wallet> {
     )
 }
 
-fn code(r: Result<Wallet>) -> ErrorCode {
+fn verify(tok: &str, at: &str) -> Result<Wallet> {
+    verify_full(tok, at).map(|v| v.wallet)
+}
+
+fn code<T>(r: Result<T>) -> ErrorCode {
     match r {
         Ok(_) => panic!("expected an error"),
         Err(e) => e.code,
@@ -87,7 +93,7 @@ fn code(r: Result<Wallet>) -> ErrorCode {
 fn a_verified_token_prices_like_the_signed_wallet() {
     let w = member();
     let tok = sign(&w, "k1", KEY, "2026-03-02T10:00:00Z", 300_000);
-    assert!(tok.starts_with("ce1."));
+    assert!(tok.starts_with("ce2."));
     let v = verify(&tok, "2026-03-02T10:01:00Z").unwrap();
     for (f, at) in [
         ("agent.ppt", "2026-03-02T10:01:00Z"),
@@ -116,7 +122,7 @@ fn every_kind_of_bad_token_has_its_own_code() {
     let (head, sig) = tok.rsplit_once('.').unwrap();
     let payload = String::from_utf8(b64_decode(head.split('.').nth(1).unwrap()).unwrap()).unwrap();
     let resign = |text: &str| {
-        let signed = format!("ce1.{}", b64_encode(text.as_bytes()));
+        let signed = format!("ce2.{}", b64_encode(text.as_bytes()));
         let mac = b64_encode(&hmac_sha256(KEY, signed.as_bytes()));
         format!("{signed}.{mac}")
     };
@@ -132,11 +138,11 @@ fn every_kind_of_bad_token_has_its_own_code() {
     }
     for bad in [
         "",
-        "ce1",
-        "ce1..",
-        "ce2.e30.AAAA",
-        "ce1.e30.AAAA.x",
-        "ce1.!!.AAAA",
+        "ce2",
+        "ce2..",
+        "ce3.e30.AAAA",
+        "ce2.e30.AAAA.x",
+        "ce2.!!.AAAA",
         "garbage",
     ] {
         assert_eq!(code(verify(bad, at)), ErrorCode::TokenMalformed, "{bad}");
@@ -166,7 +172,7 @@ fn every_kind_of_bad_token_has_its_own_code() {
     // Altered: one payload byte, the signature, or a token signed with another key under a known id.
     let altered = payload.replace("\"credits\":96", "\"credits\":99");
     assert_ne!(altered, payload);
-    let forged = format!("ce1.{}.{sig}", b64_encode(altered.as_bytes()));
+    let forged = format!("ce2.{}.{sig}", b64_encode(altered.as_bytes()));
     assert_eq!(code(verify(&forged, at)), ErrorCode::TokenSignature);
     let mut flipped = b64_decode(sig).unwrap();
     flipped[31] ^= 1;
@@ -183,7 +189,7 @@ fn every_kind_of_bad_token_has_its_own_code() {
         r#"{"version":1,"features":[{"id":"x","agent":false,"unit":"image","defaultUnits":1,"prices":{"general":1}}]}"#,
     )
     .unwrap();
-    let other = token::sign(&w, custom.id(), "k1", KEY, t(at), 300_000).unwrap();
+    let other = token::sign(&w, custom.id(), "k1", KEY, ACCOUNT, t(at), 300_000).unwrap();
     assert_eq!(code(verify(&other, at)), ErrorCode::TokenCatalog);
 }
 
@@ -224,7 +230,7 @@ fn keys_rotate_by_id_and_signing_refuses_weak_input() {
     );
     assert_eq!(code(only_new), ErrorCode::TokenKey);
     let bad = |kid: &str, key: &[u8], ttl: i64| {
-        token::sign(&w, cat().id(), kid, key, t(at), ttl)
+        token::sign(&w, cat().id(), kid, key, ACCOUNT, t(at), ttl)
             .unwrap_err()
             .code
     };
@@ -287,16 +293,17 @@ fn golden_token_matches_every_runtime() {
         cat().id(),
         "golden",
         key.as_bytes(),
+        "golden-account",
         t("2026-03-02T08:00:00Z"),
         300_000,
     )
     .unwrap();
-    assert_eq!(tok.len(), GOLDEN_LEN);
     assert!(tok.ends_with(GOLDEN_SIG), "{tok}");
+    assert_eq!(tok.len(), GOLDEN_LEN);
 }
 
-const GOLDEN_LEN: usize = 820;
-const GOLDEN_SIG: &str = "s6kQWhA_dCiOC25Gx3tDUMye4kapPoAPwz6kxUwldWE";
+const GOLDEN_LEN: usize = 856;
+const GOLDEN_SIG: &str = "KtA2MkITFFOpTvMg-TzBnZtzkBdziDVc_95TvaA5wT4";
 
 #[test]
 fn a_remembering_verifier_answers_exactly_like_verify() {
@@ -306,7 +313,7 @@ fn a_remembering_verifier_answers_exactly_like_verify() {
     let mut v = token::Verifier::default();
     let mut with = |keyring: &[(&str, &[u8])], tok: &str, when: &str, catalog: &str| {
         v.verify(tok, t(when), catalog, &mut keys(keyring))
-            .map(|(_, w)| w.borrow().clone())
+            .map(|r| r.wallet.borrow().clone())
     };
     let both: &[(&str, &[u8])] = &[("k1", KEY), ("k2", OTHER)];
     let first = with(both, &tok, at, cat().id()).unwrap();
@@ -355,7 +362,7 @@ fn a_remembering_verifier_stays_within_its_bounds() {
     let mut v = token::Verifier::default();
     for i in 0..(token::CACHE_TOKENS as i64 + 40) {
         let at = t("2026-03-02T10:00:00Z").add_millis(i).unwrap();
-        let tok = token::sign(&w, cat().id(), "k1", KEY, at, 300_000).unwrap();
+        let tok = token::sign(&w, cat().id(), "k1", KEY, ACCOUNT, at, 300_000).unwrap();
         v.verify(&tok, at, cat().id(), &mut keys(&[("k1", KEY)]))
             .unwrap();
         assert!(v.len() <= token::CACHE_TOKENS);
@@ -375,12 +382,13 @@ fn a_remembering_verifier_does_not_keep_long_tokens() {
         .unwrap();
     }
     let at = t("2026-03-02T10:00:00Z");
-    let tok = token::sign(&w, cat().id(), "k1", KEY, at, 300_000).unwrap();
+    let tok = token::sign(&w, cat().id(), "k1", KEY, ACCOUNT, at, 300_000).unwrap();
     assert!(tok.len() > token::CACHE_TOKEN_BYTES, "{}", tok.len());
     let mut v = token::Verifier::default();
-    let (serial, _) = v
+    let serial = v
         .verify(&tok, at, cat().id(), &mut keys(&[("k1", KEY)]))
-        .unwrap();
+        .unwrap()
+        .serial;
     assert_eq!((serial, v.len()), (0, 0));
 }
 
@@ -391,18 +399,24 @@ fn a_remembered_token_reopens_by_serial_with_the_same_checks() {
     let tok = sign(&w, "k1", KEY, at, 300_000);
     let mut v = token::Verifier::default();
     let k1: &[(&str, &[u8])] = &[("k1", KEY)];
-    let (serial, first) = v.verify(&tok, t(at), cat().id(), &mut keys(k1)).unwrap();
-    let (again, second) = v.verify(&tok, t(at), cat().id(), &mut keys(k1)).unwrap();
-    assert_eq!(serial, again);
+    let first = v.verify(&tok, t(at), cat().id(), &mut keys(k1)).unwrap();
+    let second = v.verify(&tok, t(at), cat().id(), &mut keys(k1)).unwrap();
+    let serial = first.serial;
+    assert_eq!(serial, second.serial);
     assert!(
-        std::rc::Rc::ptr_eq(&first, &second),
+        std::rc::Rc::ptr_eq(&first.wallet, &second.wallet),
         "the HMAC and the load are paid once"
     );
     let reopened = v
         .reopen(serial, t(at), cat().id(), &mut keys(k1))
         .unwrap()
         .unwrap();
-    assert!(std::rc::Rc::ptr_eq(&first, &reopened));
+    assert!(std::rc::Rc::ptr_eq(&first.wallet, &reopened.wallet));
+    // The account comes back from memory too, by text and by serial.
+    assert_eq!(
+        (&*first.account, &*second.account, &*reopened.account),
+        (ACCOUNT, ACCOUNT, ACCOUNT)
+    );
     // Expired and foreign-catalog uses are the same errors as with the text.
     let at_late = t("2026-03-02T10:06:00Z");
     let late = v
@@ -441,11 +455,185 @@ fn tokens_stay_within_what_an_edge_verifies_in_a_few_ms() {
         .unwrap();
     }
     // Signing refuses a token the edge would refuse; verifying refuses anything longer than the limit.
-    let err = token::sign(&w, cat().id(), "k1", KEY, at, 300_000).unwrap_err();
+    let err = token::sign(&w, cat().id(), "k1", KEY, ACCOUNT, at, 300_000).unwrap_err();
     assert_eq!(err.code, ErrorCode::BadRequest, "{err}");
-    let long = format!("ce1.{}.x", "A".repeat(token::MAX_TOKEN_BYTES));
+    let long = format!("ce2.{}.x", "A".repeat(token::MAX_TOKEN_BYTES));
     assert_eq!(
         code(verify(&long, "2026-03-02T10:00:00Z")),
         ErrorCode::TokenMalformed
     );
+}
+
+/// Re-signs a payload text with KEY under `prefix` (to reach the checks after the signature).
+fn resign_as(prefix: &str, text: &str) -> String {
+    let signed = format!("{prefix}.{}", b64_encode(text.as_bytes()));
+    let mac = b64_encode(&hmac_sha256(KEY, signed.as_bytes()));
+    format!("{signed}.{mac}")
+}
+
+fn payload_of(tok: &str) -> String {
+    String::from_utf8(b64_decode(tok.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}
+
+#[test]
+fn a_token_is_bound_to_the_account_it_was_signed_for() {
+    let w = member();
+    let at = "2026-03-02T10:00:00Z";
+    for account in [
+        "acct-A",
+        "acct-B",
+        "user:42@example.com",
+        &"é".repeat(64),
+        &"x".repeat(128),
+    ] {
+        let tok = token::sign(&w, cat().id(), "k1", KEY, account, t(at), 300_000).unwrap();
+        let v = verify_full(&tok, at).unwrap();
+        assert_eq!(v.account, account);
+        let mut remembered = token::Verifier::default();
+        let r = remembered
+            .verify(&tok, t(at), cat().id(), &mut keys(&[("k1", KEY)]))
+            .unwrap();
+        assert_eq!(&*r.account, account);
+    }
+    // The account is signed: another account in the same token breaks the signature ...
+    let tok = token::sign(&w, cat().id(), "k1", KEY, "acct-A", t(at), 300_000).unwrap();
+    let (head, sig) = tok.rsplit_once('.').unwrap();
+    let payload = payload_of(head);
+    assert!(payload.contains("\"account\":\"acct-A\""), "{payload}");
+    let changed = payload.replace("\"account\":\"acct-A\"", "\"account\":\"acct-B\"");
+    let forged = format!("ce2.{}.{sig}", b64_encode(changed.as_bytes()));
+    assert_eq!(code(verify(&forged, at)), ErrorCode::TokenSignature);
+    // ... and only a holder of the key can make one for acct-B.
+    assert_eq!(
+        verify_full(&resign_as("ce2", &changed), at)
+            .unwrap()
+            .account,
+        "acct-B"
+    );
+    // A payload without an account is malformed.
+    let without = payload.replace("\"account\":\"acct-A\",", "");
+    assert_eq!(
+        code(verify(&resign_as("ce2", &without), at)),
+        ErrorCode::TokenMalformed
+    );
+}
+
+#[test]
+fn signing_refuses_a_missing_or_strange_account() {
+    let w = member();
+    let at = t("2026-03-02T10:00:00Z");
+    for bad in [
+        String::new(),
+        "x".repeat(129),
+        "é".repeat(65),
+        "a\nb".to_string(),
+        "tab\there".to_string(),
+        "nul\0".to_string(),
+        "del\u{7f}".to_string(),
+        "c1\u{85}".to_string(),
+    ] {
+        let e = token::sign(&w, cat().id(), "k1", KEY, &bad, at, 300_000).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadRequest, "{bad:?}");
+        assert!(e.message.contains("account"), "{e}");
+    }
+}
+
+#[test]
+fn ce1_tokens_are_refused_with_a_message_to_sign_a_new_one() {
+    let w = member();
+    let at = "2026-03-02T10:00:00Z";
+    let payload =
+        payload_of(&sign(&w, "k1", KEY, at, 300_000)).replace("\"account\":\"acct-1\",", "");
+    // A ce1 token as the first format wrote it: a JSON payload without account, signed over `ce1.<payload>`.
+    let old = resign_as("ce1", &payload);
+    let e = verify(&old, at).map(|_| ()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::TokenMalformed);
+    assert!(
+        e.message.contains("format changed") && e.message.contains("sign a new token"),
+        "{e}"
+    );
+    let mut v = token::Verifier::default();
+    let e = v
+        .verify(&old, t(at), cat().id(), &mut keys(&[("k1", KEY)]))
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TokenMalformed);
+}
+
+#[test]
+fn a_token_lives_at_most_30_days_and_is_issued_before_it_expires() {
+    let w = member();
+    let at = "2026-03-02T10:00:00Z";
+    let payload = payload_of(&sign(&w, "k1", KEY, at, 300_000));
+    let iat = "\"iat\":\"2026-03-02T10:00:00.000Z\"";
+    let exp = "\"exp\":\"2026-03-02T10:05:00.000Z\"";
+    assert!(payload.contains(iat) && payload.contains(exp), "{payload}");
+    let with = |iat_v: &str, exp_v: &str| {
+        resign_as(
+            "ce2",
+            &payload
+                .replace(iat, &format!("\"iat\":\"{iat_v}\""))
+                .replace(exp, &format!("\"exp\":\"{exp_v}\"")),
+        )
+    };
+    // iat after exp: refused even at a time inside [iat - 60 s, exp + 60 s).
+    let backwards = with("2026-03-02T10:00:00Z", "2026-03-02T09:59:30Z");
+    assert_eq!(
+        code(verify(&backwards, "2026-03-02T09:59:45Z")),
+        ErrorCode::TokenExpired
+    );
+    // Exactly 30 days verifies; a millisecond more does not, however recent `at` is.
+    let month = with("2026-03-02T10:00:00Z", "2026-04-01T10:00:00Z");
+    assert!(verify(&month, "2026-03-02T10:00:01Z").is_ok());
+    let over = with("2026-03-02T10:00:00Z", "2026-04-01T10:00:00.001Z");
+    let e = verify(&over, "2026-03-02T10:00:01Z")
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TokenExpired, "{e}");
+    assert!(e.message.contains("30 days"), "{e}");
+    let decade = with("2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z");
+    assert_eq!(code(verify(&decade, at)), ErrorCode::TokenExpired);
+    // iat == exp: a token valid for no time at all but within the skew, as the window allows.
+    let instant = with("2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z");
+    assert!(verify(&instant, "2026-03-02T10:00:30Z").is_ok());
+    // The remembering verifier refuses them the same way.
+    let mut v = token::Verifier::default();
+    for (tok, when) in [
+        (&backwards, "2026-03-02T09:59:45Z"),
+        (&over, "2026-03-02T10:00:01Z"),
+    ] {
+        let r = v.verify(tok, t(when), cat().id(), &mut keys(&[("k1", KEY)]));
+        assert_eq!(r.map(|_| ()).unwrap_err().code, ErrorCode::TokenExpired);
+    }
+}
+
+#[test]
+fn a_payload_with_a_repeated_key_is_malformed() {
+    let w = member();
+    let at = "2026-03-02T10:00:00Z";
+    let payload = payload_of(&sign(&w, "k1", KEY, at, 300_000));
+    assert!(verify(&resign_as("ce2", &payload), at).is_ok());
+    let twice = [
+        // At the top: two accounts, two key ids (the first would win a lookup, another reader might take the last).
+        payload.replacen(
+            "\"account\":\"acct-1\"",
+            "\"account\":\"acct-1\",\"account\":\"acct-2\"",
+            1,
+        ),
+        payload.replacen("\"kid\":\"k1\"", "\"kid\":\"k1\",\"kid\":\"k2\"", 1),
+        // Inside the snapshot.
+        payload.replacen(
+            "\"timeZone\":\"Europe/Berlin\"",
+            "\"timeZone\":\"Europe/Berlin\",\"timeZone\":\"UTC\"",
+            1,
+        ),
+    ];
+    for text in twice {
+        assert_ne!(text, payload);
+        let e = verify(&resign_as("ce2", &text), at)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::TokenMalformed, "{text}");
+        assert!(e.message.contains("repeats the key"), "{e}");
+    }
 }

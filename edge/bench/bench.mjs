@@ -62,10 +62,10 @@ w.purchase({ id: 'buy-1', at: now - 30 * 86_400_000, credits: 500 });
 w.grantPromotion({ id: 'promo-1', at: now - 86_400_000, credits: 30, expiresAt: now + 7 * 86_400_000 });
 w.dailyLogin({ at: now - 60_000, credits: 5 });
 for (let i = 0; i < 20; i++) w.charge({ feature: 'ai_background' }, now - 50_000 + i, { id: `c${i}` });
-const token = signSnapshot(w, { key: KEY, keyId: 'bench', ttlSeconds: 3600, at: now });
+const token = signSnapshot(w, { key: KEY, keyId: 'bench', ttlSeconds: 3600, at: now, account: 'bench-account' });
 // Worst case: a token never seen before on every request (the worker's verified-token cache never hits).
 const UNIQUE = Math.ceil(SECONDS * 8000);
-const fresh = Array.from({ length: UNIQUE }, (_, i) => signSnapshot(w, { key: KEY, keyId: 'bench', ttlSeconds: 3600, at: now - i }));
+const fresh = Array.from({ length: UNIQUE }, (_, i) => signSnapshot(w, { key: KEY, keyId: 'bench', ttlSeconds: 3600, at: now - i, account: 'bench-account' }));
 let nextFresh = 0;
 const body = JSON.stringify({ feature: 'agent.image_generation', tier: 'premium', units: 2 });
 

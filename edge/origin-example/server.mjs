@@ -9,11 +9,14 @@
 // Routes (JSON):
 //   PUT  /accounts/:id         body: a wallet snapshot (Wallet.toJSON()); demo seeding: creates or replaces the row
 //   GET  /accounts/:id         { version, balance }
-//   POST /accounts/:id/token   { token }: signed with ORIGIN_KEY_ID, TOKEN_TTL_SECONDS (default 300) long
-//   POST /generate             from the edge: x-account, x-credit-credits, x-credit-catalog, x-request-id headers and
-//                              a usage request body; 200 { chargeId, credits, balance, version, attempts }, 402 when
-//                              the wallet cannot pay (the edge's token may be stale), 409 quote/catalog mismatch.
-// x-account stands in for the origin's own authentication of the caller.
+//   POST /accounts/:id/token   { token }: bound to account :id, signed with ORIGIN_KEY_ID, TOKEN_TTL_SECONDS (default
+//                              300) long
+//   POST /generate             from the edge: x-credit-account (the account of the verified token), x-credit-credits,
+//                              x-credit-catalog, x-request-id headers and a usage request body; 200 { chargeId,
+//                              credits, balance, version, attempts }, 402 when the wallet cannot pay (the edge's token
+//                              may be stale), 409 quote/catalog mismatch.
+// The token route stands in for the origin's own authentication of the caller; /generate trusts the edge's
+// x-credit-account (the edge sets it from the signed token, never from the client).
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import initSqlJs from 'sql.js';
@@ -54,8 +57,8 @@ async function store(account, version, snapshot) {
 const send = (res, status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
 async function generate(req, body) {
-  const account = req.headers['x-account'];
-  if (!account) return [400, { code: 'E_BAD_REQUEST', message: 'x-account header missing' }];
+  const account = req.headers['x-credit-account'];
+  if (!account) return [400, { code: 'E_BAD_REQUEST', message: 'x-credit-account header missing' }];
   if (req.headers['x-credit-catalog'] !== catalog.id) {
     return [409, { code: 'E_TOKEN_CATALOG', message: `the edge priced with ${req.headers['x-credit-catalog']}, origin uses ${catalog.id}` }];
   }
@@ -106,7 +109,7 @@ async function route(req, body) {
   try {
     if (req.method === 'GET' && !m[2]) return [200, { version: row.version, balance: wallet.balance(Date.now()) }];
     if (req.method === 'POST' && m[2]) {
-      return [200, { token: signSnapshot(wallet, { key: KEYS[KEY_ID], keyId: KEY_ID, ttlSeconds: TTL, at: Date.now(), catalog }) }];
+      return [200, { token: signSnapshot(wallet, { key: KEYS[KEY_ID], keyId: KEY_ID, ttlSeconds: TTL, at: Date.now(), account: m[1], catalog }) }];
     }
     return [405, { code: 'E_BAD_REQUEST', message: 'method not allowed' }];
   } finally {

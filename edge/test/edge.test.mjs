@@ -90,6 +90,7 @@ const workerd = start(WORKERD, ['serve', path.join(EDGE, 'config.capnp'), '--soc
 // ---- helpers ----------------------------------------------------------------------------------------------------
 const HOUR = 3_600_000;
 let accounts = 0;
+const accountOf = new WeakMap(); // wallet -> its account id, for signing tokens bound to it
 /** A wallet stored at origin as a new account; `setup(wallet, now)` grants credits. */
 async function account(setup, zone = 'UTC') {
   const w = Wallet.create({ timeZone: zone });
@@ -97,14 +98,17 @@ async function account(setup, zone = 'UTC') {
   const id = `acct-${++accounts}`;
   const res = await fetch(`${ORIGIN_URL}/accounts/${id}`, { method: 'PUT', body: JSON.stringify(w.toJSON()) });
   if (res.status !== 200) throw new Error(`seeding ${id}: ${res.status} ${await res.text()}`);
+  accountOf.set(w, id);
   return { id, wallet: w };
 }
-const sign = (w, o = {}) => signSnapshot(w, { key: K2, keyId: 'k2', ttlSeconds: 300, at: Date.now(), ...o });
+const sign = (w, o = {}) => signSnapshot(w, { key: K2, keyId: 'k2', ttlSeconds: 300, at: Date.now(), account: accountOf.get(w), ...o });
 async function originToken(id) {
   return (await (await fetch(`${ORIGIN_URL}/accounts/${id}/token`, { method: 'POST' })).json()).token;
 }
-async function generate(token, body, { id = 'none', requestId, cookie = false, raw = false } = {}) {
-  const headers = { 'content-type': 'application/json', 'x-account': id };
+// `claim`: an account the client names itself (x-credit-account); the edge must ignore it and forward the token's.
+async function generate(token, body, { requestId, cookie = false, raw = false, claim } = {}) {
+  const headers = { 'content-type': 'application/json' };
+  if (claim) headers['x-credit-account'] = claim;
   if (token && cookie) headers.cookie = `theme=dark; wallet_token=${token}`;
   else if (token) headers['x-wallet-token'] = token;
   if (requestId) headers['x-request-id'] = requestId;
@@ -145,6 +149,23 @@ test('allowed: origin token, edge forwards with the quote, origin charges', asyn
   eq([c.status, c.body.credits, c.body.balance], [200, 1, 45], 'via cookie');
 });
 
+test('the account comes from the token: a client naming another account charges the token\'s own', async () => {
+  const a = await account(trial(50));
+  const b = await account(trial(50));
+  const r = await generate(await originToken(a.id), { feature: 'ai_extender' }, { claim: b.id, requestId: 'claim-1' });
+  eq([r.status, r.body.balance], [200, 49], `charged the token's account (${JSON.stringify(r.body)})`);
+  eq([(await balanceAtOrigin(a.id)).balance.total, (await balanceAtOrigin(b.id)).balance.total], [49, 50], 'A paid, B untouched');
+  // A token signed for B verifies to B, whoever sends it.
+  const t = sign(b.wallet);
+  const rb = await generate(t, { feature: 'ai_extender' }, { claim: a.id });
+  eq([rb.status, (await balanceAtOrigin(b.id)).balance.total, (await balanceAtOrigin(a.id)).balance.total], [200, 49, 49], 'B paid');
+  // Changing the account inside a token breaks its signature.
+  const [v, payload, sig] = t.split('.');
+  const text = Buffer.from(payload, 'base64url').toString('latin1').replace(b.id, a.id);
+  const forged = await generate([v, Buffer.from(text, 'latin1').toString('base64url'), sig].join('.'), { feature: 'ai_extender' });
+  eq([forged.status, forged.body.code], [401, 'E_TOKEN_SIGNATURE'], 'account swapped in the token');
+});
+
 test('insufficient: 402 with credits needed, shortfall and balance, origin untouched', async () => {
   const { id } = await account(trial(3));
   const r = await generate(await originToken(id), { feature: 'ai_background' }, { id });
@@ -167,8 +188,9 @@ test('a non-agent feature with only agent credits: 402 (agent credits cannot pay
 test('tampered token: 401 E_TOKEN_SIGNATURE', async () => {
   const { id, wallet } = await account(trial(5));
   const [v, payload, sig] = sign(wallet).split('.');
-  const text = Buffer.from(payload, 'base64url').toString().replace('"credits":5', '"credits":500');
-  const r = await generate([v, Buffer.from(text).toString('base64url'), sig].join('.'), { feature: 'ai_extender' }, { id });
+  const text = Buffer.from(payload, 'base64url').toString('latin1').replace('"credits":5', '"credits":500');
+  ok(text.includes('"credits":500'), 'the payload was altered');
+  const r = await generate([v, Buffer.from(text, 'latin1').toString('base64url'), sig].join('.'), { feature: 'ai_extender' }, { id });
   eq([r.status, r.body.code], [401, 'E_TOKEN_SIGNATURE'], 'altered payload');
   const t = sign(wallet);
   const cut = await generate(t.slice(0, -5), { feature: 'ai_extender' }, { id });
@@ -193,16 +215,16 @@ test('expired token: 401 E_TOKEN_EXPIRED (a token 30 s past expiry is still insi
 
 test('unknown key id: 401 E_TOKEN_KEY', async () => {
   const { id, wallet } = await account(trial(5));
-  const r = await generate(signSnapshot(wallet, { key: K0, keyId: 'k0', ttlSeconds: 300, at: Date.now() }), { feature: 'ai_extender' }, { id });
+  const r = await generate(signSnapshot(wallet, { key: K0, keyId: 'k0', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' }, { id });
   eq([r.status, r.body.code], [401, 'E_TOKEN_KEY'], 'retired k0');
-  const wrongKey = await generate(signSnapshot(wallet, { key: K0, keyId: 'k2', ttlSeconds: 300, at: Date.now() }), { feature: 'ai_extender' }, { id });
+  const wrongKey = await generate(signSnapshot(wallet, { key: K0, keyId: 'k2', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' }, { id });
   eq([wrongKey.status, wrongKey.body.code], [401, 'E_TOKEN_SIGNATURE'], 'known id, wrong key');
 });
 
 test('rotated key: tokens under the old (k1) and the new (k2) key both pass during the rotation', async () => {
   const { id, wallet } = await account(trial(5));
-  const old = await generate(signSnapshot(wallet, { key: K1, keyId: 'k1', ttlSeconds: 300, at: Date.now() }), { feature: 'ai_extender' }, { id });
-  const cur = await generate(signSnapshot(wallet, { key: K2, keyId: 'k2', ttlSeconds: 300, at: Date.now() }), { feature: 'ai_extender' }, { id });
+  const old = await generate(signSnapshot(wallet, { key: K1, keyId: 'k1', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' }, { id });
+  const cur = await generate(signSnapshot(wallet, { key: K2, keyId: 'k2', ttlSeconds: 300, at: Date.now(), account: id }), { feature: 'ai_extender' }, { id });
   eq([old.status, cur.status, cur.body.balance], [200, 200, 3], 'both forwarded and charged');
 });
 

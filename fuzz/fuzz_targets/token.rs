@@ -43,6 +43,7 @@ fn genuine() -> &'static str {
             Catalog::default_catalog().id(),
             "k",
             KEY,
+            "fuzz-account",
             t(AT_MS - 1000),
             600_000,
         )
@@ -58,7 +59,14 @@ fn check(text: &str) -> Option<Wallet> {
     for round in 0..2 {
         let remembered = v.verify(text, at(), cat.id(), &mut keys);
         match (&plain, &remembered) {
-            (Ok(a), Ok((_, b))) => assert_eq!(snapshot(a), snapshot(&b.borrow()), "round {round}"),
+            (Ok(a), Ok(b)) => {
+                assert_eq!(
+                    snapshot(&a.wallet),
+                    snapshot(&b.wallet.borrow()),
+                    "round {round}"
+                );
+                assert_eq!(a.account, &*b.account, "round {round}");
+            }
             (Err(a), Err(b)) => assert_eq!(a.code, b.code, "round {round}: {a} / {b}"),
             (a, b) => panic!(
                 "verify and the remembering verifier disagree: {:?} / {:?}",
@@ -68,9 +76,9 @@ fn check(text: &str) -> Option<Wallet> {
         }
     }
     match plain {
-        Ok(w) => {
-            round_trip(&w);
-            Some(w)
+        Ok(v) => {
+            round_trip(&v.wallet);
+            Some(v.wallet)
         }
         Err(e) => {
             check_error(&e);
@@ -114,7 +122,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // 3. The input as a payload, signed with the verifier's key.
-    let head = format!("ce1.{}", b64_encode(data));
+    let head = format!("ce2.{}", b64_encode(data));
     let signed = format!("{head}.{}", b64_encode(&hmac_sha256(KEY, head.as_bytes())));
     check(&signed);
 });

@@ -133,8 +133,8 @@ impl JsCatalog {
 pub struct JsWallet {
     pub(crate) inner: Rc<RefCell<CoreWallet>>,
     /// A wallet from `verifySnapshot`, shared by every use of its token (so nothing may change it), with the token's
-    /// serial number in the verifier's memory (0 when it was not remembered).
-    token: Option<u64>,
+    /// serial number in the verifier's memory (0 when it was not remembered) and the account it is bound to.
+    token: Option<(u64, Rc<str>)>,
 }
 
 impl JsWallet {
@@ -192,7 +192,15 @@ impl JsWallet {
     /// The serial number of the token this wallet was verified from (0: not from a remembered token).
     #[wasm_bindgen(getter, js_name = __tokenSerial)]
     pub fn token_serial(&self) -> f64 {
-        self.token.unwrap_or(0) as f64
+        self.token.as_ref().map_or(0, |t| t.0) as f64
+    }
+
+    /// The account the token this wallet was verified from is bound to; `null` for a wallet not from a token.
+    #[wasm_bindgen(getter)]
+    pub fn account(&self) -> JsValue {
+        self.token
+            .as_ref()
+            .map_or(JsValue::NULL, |t| JsValue::from_str(&t.1))
     }
 
     #[wasm_bindgen(getter, js_name = timeZone)]
@@ -396,8 +404,9 @@ impl JsWallet {
         })
     }
 
-    /// The body of `signSnapshot(wallet, { key, keyId, ttlSeconds, at, catalog? })` (npm/entry.js checks the wallet
-    /// argument, then calls this): a `ce1` token of the wallet's compact snapshot (see `crate::token`).
+    /// The body of `signSnapshot(wallet, { key, keyId, ttlSeconds, at, account, catalog? })` (npm/entry.js checks the
+    /// wallet argument, then calls this): a `ce2` token of the wallet's compact snapshot bound to `account` (see
+    /// `crate::token`).
     #[wasm_bindgen(js_name = __sign)]
     pub fn sign(&self, o: JsValue) -> JsResult<String> {
         self.read(|w| {
@@ -405,12 +414,14 @@ impl JsWallet {
             let key = key_bytes(&field(o, "key")?, "key")?;
             let ttl = number(&field(o, "ttlSeconds")?, "ttlSeconds")?;
             let catalog = catalog_option(field(o, "catalog")?)?;
+            let account = string_field(o, "account")?;
             // Whole milliseconds; NaN, infinities and out-of-range values are refused by the range check.
             crate::token::sign(
                 w,
                 catalog.id(),
                 &string_field(o, "keyId")?,
                 &key,
+                &account,
                 time_field(o, "at")?,
                 (ttl * 1000.0).ceil() as i64,
             )
@@ -494,12 +505,12 @@ fn key_of(keys: &js_sys::Object, kid: &str) -> crate::error::Result<Option<Vec<u
     key_bytes(&field(&d, "value")?, "keys[keyId]").map(Some)
 }
 
-/// The body of `verifySnapshot(token, { keys, at, catalog? })` (npm/entry.js): the wallet a `ce1` token carries,
+/// The body of `verifySnapshot(token, { keys, at, catalog? })` (npm/entry.js): the wallet a `ce2` token carries,
 /// once its shape, algorithm, key id, signature, validity (60 s skew) and catalog check out (`E_TOKEN_*`). `keys`
 /// maps key ids to keys (own properties only); `catalog` defaults to the embedded one. With `serial` > 0 it is the
 /// token the verifier remembers under that number (npm/entry.js keeps text -> serial, so the text is not copied into
 /// the module again): the same checks and errors, or `undefined` when the verifier no longer remembers it or holds
-/// another key for its id (then the text path answers).
+/// another key for its id (then the text path answers). The wallet's `account` getter gives the token's account.
 #[wasm_bindgen(js_name = __verify)]
 pub fn verify_snapshot(token: JsValue, serial: f64, o: JsValue) -> JsResult<Option<JsWallet>> {
     let verified = (|| {
@@ -507,9 +518,7 @@ pub fn verify_snapshot(token: JsValue, serial: f64, o: JsValue) -> JsResult<Opti
         let mut key_for = |kid: &str| key_of(&keys, kid);
         if serial > 0.0 {
             return VERIFIER.with(|cell| match cell.try_borrow_mut() {
-                Ok(mut verifier) => Ok(verifier
-                    .reopen(serial as u64, at, catalog.id(), &mut key_for)?
-                    .map(|w| (serial as u64, w))),
+                Ok(mut verifier) => verifier.reopen(serial as u64, at, catalog.id(), &mut key_for),
                 Err(_) => Ok(None),
             });
         }
@@ -523,13 +532,18 @@ pub fn verify_snapshot(token: JsValue, serial: f64, o: JsValue) -> JsResult<Opti
             .with(|cell| match cell.try_borrow_mut() {
                 Ok(mut verifier) => verifier.verify(&token, at, catalog.id(), &mut key_for),
                 // Re-entered from a key lookup (a Proxy): verify without the memory.
-                Err(_) => crate::token::verify(&token, at, catalog.id(), &mut key_for)
-                    .map(|w| (0, Rc::new(RefCell::new(w)))),
+                Err(_) => crate::token::verify(&token, at, catalog.id(), &mut key_for).map(|v| {
+                    crate::token::Remembered {
+                        serial: 0,
+                        account: Rc::from(v.account),
+                        wallet: Rc::new(RefCell::new(v.wallet)),
+                    }
+                }),
             })
             .map(Some)
     })();
-    Ok(js(verified)?.map(|(serial, inner)| JsWallet {
-        inner,
-        token: Some(serial),
+    Ok(js(verified)?.map(|r| JsWallet {
+        inner: r.wallet,
+        token: Some((r.serial, r.account)),
     }))
 }

@@ -92,7 +92,7 @@ test('properties: arbitrary input to signSnapshot and verifySnapshot gives a tok
   const KEY = 'p'.repeat(32);
   const w = Wallet.create({ timeZone: 'UTC' });
   w.dailyLogin({ at: '2026-03-02T08:00:00Z', credits: 5 });
-  const token = signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 600, at: '2026-03-02T08:00:00Z' });
+  const token = signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 600, at: '2026-03-02T08:00:00Z', account: 'acct' });
   const before = JSON.stringify(w.toJSON());
   const any = fc.anything({ withObjectString: true, withNullPrototype: true, maxDepth: 4 });
   // Tokens near a real one (a character replaced or cut) as well as anything at all.
@@ -102,7 +102,7 @@ test('properties: arbitrary input to signSnapshot and verifySnapshot gives a tok
   const opts = fc.oneof(
     // Close to valid: the right key and a time around the token's window (60 s of skew on either side).
     fc.record({ keys: fc.constant({ k: KEY }), at: fc.integer({ min: MS - 120_000, max: MS + 720_000 }) }),
-    fc.record({ keys, at: time, key: fc.oneof(fc.constant(KEY), any), keyId: id, ttlSeconds: amount, catalog: any }, { requiredKeys: [] }),
+    fc.record({ keys, at: time, key: fc.oneof(fc.constant(KEY), any), keyId: id, ttlSeconds: amount, account: fc.oneof(id, any), catalog: any }, { requiredKeys: [] }),
     any,
   );
   let verified = 0;
@@ -114,8 +114,9 @@ test('properties: arbitrary input to signSnapshot and verifySnapshot gives a tok
         if (label === 'verifySnapshot') {
           verified++;
           if (t !== token) throw new Error(`a token that is not the one signed verified: ${String(t)}`);
+          if (out.account !== 'acct') throw new Error(`the verified account is ${out.account}`);
           out.free();
-        } else if (typeof out !== 'string' || !out.startsWith('ce1.')) throw new Error(`${label} returned ${typeof out}`);
+        } else if (typeof out !== 'string' || !out.startsWith('ce2.')) throw new Error(`${label} returned ${typeof out}`);
       } catch (err) {
         if (err.message?.startsWith('a token that is not')) throw err;
         checkThrown(err, label);

@@ -7,8 +7,9 @@ const KEY = 'k'.repeat(32);
 const AT = '2026-03-02T08:00:00Z';
 const MS = Date.parse(AT);
 // From tests/token.rs (golden_token_matches_every_runtime).
-const GOLDEN_LEN = 820;
-const GOLDEN_SIG = 's6kQWhA_dCiOC25Gx3tDUMye4kapPoAPwz6kxUwldWE';
+const GOLDEN_LEN = 856;
+const GOLDEN_SIG = 'KtA2MkITFFOpTvMg-TzBnZtzkBdziDVc_95TvaA5wT4';
+const ACCOUNT = 'acct-1';
 
 async function daily() {
   await ready();
@@ -23,29 +24,29 @@ async function hmac(key, text) {
   return b64url(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(text)));
 }
 /** Re-signs a modified payload with the right key (to reach the checks after the signature). */
-async function resign(payloadText, key = KEY) {
-  const head = 'ce1.' + b64url(new TextEncoder().encode(payloadText));
+async function resign(payloadText, key = KEY, prefix = 'ce2') {
+  const head = `${prefix}.` + b64url(new TextEncoder().encode(payloadText));
   return `${head}.${await hmac(key, head)}`;
 }
 const payloadOf = (token) => new TextDecoder().decode(Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
 
 test('token: the golden token is byte-identical to the Rust one, and WebCrypto agrees on its HMAC', async () => {
   const w = await daily();
-  const token = signSnapshot(w, { key: KEY, keyId: 'golden', ttlSeconds: 300, at: AT });
+  const token = signSnapshot(w, { key: KEY, keyId: 'golden', ttlSeconds: 300, at: AT, account: 'golden-account' });
+  assert.ok(token.startsWith('ce2.') && token.endsWith('.' + GOLDEN_SIG), token);
   assert.eq(token.length, GOLDEN_LEN);
-  assert.ok(token.endsWith('.' + GOLDEN_SIG), token);
   const dot = token.lastIndexOf('.');
   assert.eq(await hmac(KEY, token.slice(0, dot)), token.slice(dot + 1));
   const p = JSON.parse(payloadOf(token));
-  assert.eq([p.alg, p.kid, p.iat, p.exp, p.catalog], ['HS256', 'golden', '2026-03-02T08:00:00.000Z', '2026-03-02T08:05:00.000Z', Catalog.default().id]);
+  assert.eq([p.alg, p.kid, p.account, p.iat, p.exp, p.catalog], ['HS256', 'golden', 'golden-account', '2026-03-02T08:00:00.000Z', '2026-03-02T08:05:00.000Z', Catalog.default().id]);
   // A Uint8Array key is the same key.
-  assert.eq(signSnapshot(w, { key: new TextEncoder().encode(KEY), keyId: 'golden', ttlSeconds: 300, at: MS }), token);
+  assert.eq(signSnapshot(w, { key: new TextEncoder().encode(KEY), keyId: 'golden', ttlSeconds: 300, at: MS, account: 'golden-account' }), token);
 });
 
 test('token: a verified wallet previews like the signed one, as of the request time', async () => {
   const w = await daily();
   w.grantPromotion({ id: 'p', at: AT, credits: 3, expiresAt: '2026-03-10T00:00:00Z' });
-  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 3600, at: AT });
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 3600, at: AT, account: ACCOUNT });
   const v = verifySnapshot(token, { keys: { k1: KEY }, at: MS + 60_000 });
   assert.ok(v instanceof Wallet);
   for (const at of [MS + 60_000, '2026-03-03T00:00:01Z']) {
@@ -58,33 +59,33 @@ test('token: a verified wallet previews like the signed one, as of the request t
 
 test('token: tampered, truncated, wrong algorithm, unknown key, expired and foreign-catalog tokens have distinct codes', async () => {
   const w = await daily();
-  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT });
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT });
   const keys = { k1: KEY, k2: 'n'.repeat(40) };
   const verify = (t, at = MS) => verifySnapshot(t, { keys, at });
   const payload = payloadOf(token);
   verify(await resign(payload)); // the re-signing helper itself is right
   for (const cut of [0, 3, 4, 20, token.length - 43, token.length - 1]) assert.throwsCode(() => verify(token.slice(0, cut)), 'E_TOKEN_MALFORMED', `cut ${cut}`);
   assert.throwsCode(() => verify(token + '.x'), 'E_TOKEN_MALFORMED');
-  assert.throwsCode(() => verify(token.replace('ce1.', 'ce2.')), 'E_TOKEN_MALFORMED');
+  assert.throwsCode(() => verify(token.replace('ce2.', 'ce3.')), 'E_TOKEN_MALFORMED');
   assert.throwsCode(() => verify(42), 'E_TOKEN_MALFORMED');
   const [cutJson, none, hs512] = await Promise.all([resign('{"alg":"HS256"'), resign(payload.replace('"HS256"', '"none"')),
     resign(payload.replace('"HS256"', '"HS512"'))]);
   assert.throwsCode(() => verify(cutJson), 'E_TOKEN_MALFORMED');
   assert.throwsCode(() => verify(none), 'E_TOKEN_ALGORITHM');
   assert.throwsCode(() => verify(hs512), 'E_TOKEN_ALGORITHM');
-  assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'k0', ttlSeconds: 300, at: AT })), 'E_TOKEN_KEY');
-  assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'toString', ttlSeconds: 300, at: AT })), 'E_TOKEN_KEY', 'inherited names are not keys');
+  assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'k0', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_KEY');
+  assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'toString', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_KEY', 'inherited names are not keys');
   const altered = token.split('.');
   altered[1] = b64url(new TextEncoder().encode(payload.replace('"credits":5', '"credits":4')));
   assert.throwsCode(() => verify(altered.join('.')), 'E_TOKEN_SIGNATURE');
-  assert.throwsCode(() => verify(signSnapshot(w, { key: 'x'.repeat(32), keyId: 'k1', ttlSeconds: 300, at: AT })), 'E_TOKEN_SIGNATURE');
+  assert.throwsCode(() => verify(signSnapshot(w, { key: 'x'.repeat(32), keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_SIGNATURE');
   const err = assert.throwsCode(() => verify(token, MS + 361_000), 'E_TOKEN_EXPIRED');
   assert.ok(/60 s/.test(err.message), err.message);
   verify(token, MS + 359_000); // within the 60 s skew past exp
   verify(token, MS - 59_000); // verifier a minute behind
   assert.throwsCode(() => verify(token, MS - 61_000), 'E_TOKEN_EXPIRED');
   const custom = Catalog.fromJSON({ version: 1, features: [{ id: 'x', agent: false, unit: 'image', defaultUnits: 1, prices: { general: 1 } }] });
-  const foreign = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, catalog: custom });
+  const foreign = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, catalog: custom, account: ACCOUNT });
   assert.throwsCode(() => verify(foreign), 'E_TOKEN_CATALOG');
   verifySnapshot(foreign, { keys, at: MS, catalog: custom }).free();
 });
@@ -92,30 +93,33 @@ test('token: tampered, truncated, wrong algorithm, unknown key, expired and fore
 test('token: keys rotate by id; bad keys and options are E_BAD_REQUEST', async () => {
   const w = await daily();
   const oldKey = 'o'.repeat(32), newKey = new Uint8Array(48).fill(7);
-  const oldTok = signSnapshot(w, { key: oldKey, keyId: '2026-02', ttlSeconds: 60, at: AT });
-  const newTok = signSnapshot(w, { key: newKey, keyId: '2026-03', ttlSeconds: 60, at: AT });
+  const oldTok = signSnapshot(w, { key: oldKey, keyId: '2026-02', ttlSeconds: 60, at: AT, account: ACCOUNT });
+  const newTok = signSnapshot(w, { key: newKey, keyId: '2026-03', ttlSeconds: 60, at: AT, account: ACCOUNT });
   const both = { '2026-02': oldKey, '2026-03': newKey };
   verifySnapshot(oldTok, { keys: both, at: AT }).free();
   verifySnapshot(newTok, { keys: both, at: AT }).free();
   assert.throwsCode(() => verifySnapshot(oldTok, { keys: { '2026-03': newKey }, at: AT }), 'E_TOKEN_KEY');
-  for (const bad of [{ key: 'short', keyId: 'k', ttlSeconds: 60, at: AT }, { key: KEY, keyId: 'has space', ttlSeconds: 60, at: AT },
-    { key: KEY, keyId: 'k', ttlSeconds: 0, at: AT }, { key: KEY, keyId: 'k', ttlSeconds: 31 * 86400, at: AT },
-    { key: KEY, keyId: 'k', ttlSeconds: NaN, at: AT }, { key: 42, keyId: 'k', ttlSeconds: 60, at: AT }, null]) {
+  const base = { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT, account: ACCOUNT };
+  for (const bad of [{ ...base, key: 'short' }, { ...base, keyId: 'has space' }, { ...base, ttlSeconds: 0 }, { ...base, ttlSeconds: 31 * 86400 },
+    { ...base, ttlSeconds: NaN }, { ...base, key: 42 }, null,
+    // account: required, a string of 1-128 bytes (UTF-8) without control characters.
+    { ...base, account: undefined }, { ...base, account: '' }, { ...base, account: 42 }, { ...base, account: 'x'.repeat(129) },
+    { ...base, account: 'é'.repeat(65) }, { ...base, account: 'a\nb' }, { ...base, account: 'nul\0' }, { ...base, account: 'c1\u0085' }]) {
     assert.throwsCode(() => signSnapshot(w, bad), 'E_BAD_REQUEST', JSON.stringify(bad));
   }
-  assert.throwsCode(() => signSnapshot({}, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT }), 'E_BAD_REQUEST');
-  assert.throwsCode(() => signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 60, at: 'soon' }), 'E_TIME');
+  assert.throwsCode(() => signSnapshot({}, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT, account: ACCOUNT }), 'E_BAD_REQUEST');
+  assert.throwsCode(() => signSnapshot(w, { key: KEY, keyId: 'k', ttlSeconds: 60, at: 'soon', account: ACCOUNT }), 'E_TIME');
   assert.throwsCode(() => verifySnapshot(newTok, { keys: { '2026-03': 'short' }, at: AT }), 'E_BAD_REQUEST');
   assert.throwsCode(() => verifySnapshot(newTok, { keys: null, at: AT }), 'E_BAD_REQUEST');
   assert.throwsCode(() => verifySnapshot(newTok, { keys: new Proxy({}, { getOwnPropertyDescriptor() { throw new Error('trap'); } }), at: AT }), 'E_BAD_REQUEST');
   const freed = Wallet.create({ timeZone: 'UTC' });
   freed.free();
-  assert.throwsCode(() => signSnapshot(freed, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT }), 'E_BAD_REQUEST');
+  assert.throwsCode(() => signSnapshot(freed, { key: KEY, keyId: 'k', ttlSeconds: 60, at: AT, account: ACCOUNT }), 'E_BAD_REQUEST');
 });
 
 test('token: a verified wallet is a read copy; verifying the same token again is answered from memory, same checks', async () => {
   const w = await daily();
-  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT });
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT });
   const a = verifySnapshot(token, { keys: { k1: KEY }, at: MS });
   const before = JSON.stringify(a.toJSON());
   for (const change of [
@@ -134,4 +138,68 @@ test('token: a verified wallet is a read copy; verifying the same token again is
   assert.throwsCode(() => verifySnapshot(token, { keys: { k2: KEY }, at: MS }), 'E_TOKEN_KEY');
   assert.throwsCode(() => verifySnapshot(token, { keys: { k1: 'x'.repeat(32) }, at: MS }), 'E_TOKEN_SIGNATURE');
   verifySnapshot(token, { keys: { k1: KEY }, at: MS }).free();
+});
+
+test('token: a token is bound to its account; the verified wallet says which, also from memory; others say null', async () => {
+  const w = await daily();
+  assert.eq(w.account, null, 'a created wallet is not from a token');
+  assert.eq(Wallet.fromJSON(w.toJSON()).account, null, 'nor is a loaded one');
+  const keys = { k1: KEY };
+  for (const account of ['acct-A', 'acct-B', 'user:42@example.com', 'é'.repeat(64), 'x'.repeat(128)]) {
+    const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account });
+    for (const at of [MS, MS + 1]) { // the second is answered from the remembered token
+      const v = verifySnapshot(token, { keys, at });
+      assert.eq(v.account, account);
+      v.free();
+    }
+  }
+  // The account is signed: changing it breaks the signature; only the key's holder can sign another account.
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: 'acct-A' });
+  const payload = payloadOf(token);
+  assert.ok(payload.includes('"account":"acct-A"'), payload);
+  const changed = payload.replace('"account":"acct-A"', '"account":"acct-B"');
+  const parts = token.split('.');
+  parts[1] = b64url(new TextEncoder().encode(changed));
+  assert.throwsCode(() => verifySnapshot(parts.join('.'), { keys, at: MS }), 'E_TOKEN_SIGNATURE');
+  const resigned = verifySnapshot(await resign(changed), { keys, at: MS });
+  assert.eq(resigned.account, 'acct-B');
+  resigned.free();
+  const freed = verifySnapshot(token, { keys, at: MS });
+  freed.free();
+  assert.throwsCode(() => freed.account, 'E_BAD_REQUEST', 'a freed wallet');
+});
+
+test('token: ce1 tokens are refused with a message to sign a new one; a repeated key is malformed', async () => {
+  const w = await daily();
+  const keys = { k1: KEY };
+  const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT });
+  const payload = payloadOf(token);
+  const old = await resign(payload.replace(`"account":"${ACCOUNT}",`, ''), KEY, 'ce1');
+  const err = assert.throwsCode(() => verifySnapshot(old, { keys, at: MS }), 'E_TOKEN_MALFORMED');
+  assert.ok(/format changed/.test(err.message) && /sign a new token/.test(err.message), err.message);
+  for (const text of [
+    payload.replace(`"account":"${ACCOUNT}"`, `"account":"${ACCOUNT}","account":"acct-2"`),
+    payload.replace('"kid":"k1"', '"kid":"k1","kid":"k2"'),
+    payload.replace('"timeZone":"UTC"', '"timeZone":"UTC","timeZone":"Europe/Berlin"'),
+  ]) {
+    assert.ok(text !== payload);
+    const twice = await resign(text);
+    const e = assert.throwsCode(() => verifySnapshot(twice, { keys, at: MS }), 'E_TOKEN_MALFORMED');
+    assert.ok(/repeats the key/.test(e.message), e.message);
+  }
+});
+
+test('token: iat after exp, or a lifetime over 30 days, is E_TOKEN_EXPIRED even inside the window', async () => {
+  const w = await daily();
+  const keys = { k1: KEY };
+  const payload = payloadOf(signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT }));
+  const p = JSON.parse(payload);
+  const withTimes = (iat, exp) => resign(payload.replace(`"iat":"${p.iat}"`, `"iat":"${iat}"`).replace(`"exp":"${p.exp}"`, `"exp":"${exp}"`));
+  const backwards = await withTimes('2026-03-02T08:00:00Z', '2026-03-02T07:59:30Z');
+  assert.throwsCode(() => verifySnapshot(backwards, { keys, at: MS - 15_000 }), 'E_TOKEN_EXPIRED');
+  const month = await withTimes('2026-03-02T08:00:00Z', '2026-04-01T08:00:00Z');
+  verifySnapshot(month, { keys, at: MS + 1000 }).free();
+  const over = await withTimes('2026-03-02T08:00:00Z', '2026-04-01T08:00:00.001Z');
+  const e = assert.throwsCode(() => verifySnapshot(over, { keys, at: MS + 1000 }), 'E_TOKEN_EXPIRED');
+  assert.ok(/30 days/.test(e.message), e.message);
 });
