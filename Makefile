@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack screenshots fuzz bench bench-native bench-js bench-stack bench-limits clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack test-stack-node stack-node screenshots fuzz bench bench-native bench-js bench-stack bench-stack-node bench-limits clean
 
 all: pkg
 
@@ -81,7 +81,26 @@ test-stack: pkg deploy/cloudflare/node_modules/.bin/wrangler
 	node tests/stack/precheck.mjs tests/stack/driver-cloudflare.mjs
 	node tests/stack/wrangler-check.mjs
 
-test: lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack
+# The wallet service on Node and PostgreSQL (deploy/node, README "Wallet service on Node"). npm ci only when missing.
+deploy/node/node_modules/pg/package.json: deploy/node/package-lock.json
+	cd deploy/node && npm ci --no-audit --no-fund
+# Foreground; PORT (default 8787 here, whatever the demo's default), CE_DATA_DIR, CE_ADMIN_KEY, DATABASE_URL.
+stack-node: pkg deploy/node/node_modules/pg/package.json
+	deploy/node/ensure-postgres.sh
+	PORT=$(if $(filter environment command line,$(origin PORT)),$(PORT),8787) node deploy/node/server.mjs
+# Each test starts its own PostgreSQL under a temporary directory: the SPEC 10 contract, durability (kill -9 twice
+# and one backend terminated mid-transaction) and concurrency through two Node processes on one database.
+test-stack-node: pkg deploy/node/node_modules/pg/package.json
+	deploy/node/ensure-postgres.sh
+	node deploy/node/test/units.test.mjs
+	node tests/stack/contract.mjs tests/stack/driver-node.mjs
+	STACK_NODE_TERMINATE_BACKEND_AFTER=1500 node tests/stack/durability.mjs tests/stack/driver-node.mjs
+	STACK_NODE_PROCESSES=2 node tests/stack/concurrency.mjs tests/stack/driver-node.mjs
+bench-stack-node: pkg deploy/node/node_modules/pg/package.json
+	deploy/node/ensure-postgres.sh
+	node deploy/node/bench/bench.mjs
+
+test: lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack test-stack-node
 
 demo: pkg
 	node www/serve.mjs --port $(PORT)
