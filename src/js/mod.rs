@@ -2,6 +2,7 @@
 //! converting each argument once on the way in (`convert`) and each result once on the way out. No rule lives here.
 
 mod convert;
+mod fast;
 mod watch;
 mod zone;
 
