@@ -200,7 +200,10 @@ function lotOf(l, i) {
   };
 }
 
-const copyLot = (l) => ({ ...l });
+const copyLot = (l) => ({
+  id: l.id, kind: l.kind, agent: l.agent, granted: l.granted, credits: l.credits, grantedAt: l.grantedAt, grantedIso: l.grantedIso,
+  expiresAt: l.expiresAt, expiresIso: l.expiresIso, frozen: l.frozen, expired: l.expired,
+}); // a literal, so every lot object has one shape
 const copyHold = (h) => ({ id: h.id, feature: h.feature, expiresAt: h.expiresAt, expiresIso: h.expiresIso, takes: h.takes.map((t) => [t[0], t[1]]) });
 
 function membershipOf(m) {
@@ -398,6 +401,7 @@ class Derived {
     let other = membershipNext(state.membership);
     for (const h of state.holds) if (other === null || h.expiresAt < other) other = h.expiresAt;
     this.cutsUntil = other; // exclusive; null: never
+    this.balance = null; // the balance of this very state, once read
   }
 }
 
@@ -502,25 +506,52 @@ export class BaselineWallet {
   balance(at) {
     const when = this.clamp(at);
     const { d, t } = this.viewAt(when);
+    if (t === null) {
+      // Nothing due: the balance of this state, computed once (running sums, views with their strings), copied.
+      const b = d.balance ?? (d.balance = this.scan(d, null, when));
+      const src = b.lots, n = src.length, lots = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const l = src[i];
+        lots[i] = { id: l.id, kind: l.kind, credits: l.credits, grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: l.frozen, agentOnly: l.agentOnly };
+      }
+      const k = b.kinds;
+      return {
+        at: iso(when), total: b.total, agent: b.agent, regular: b.regular, frozen: b.frozen, held: b.held, display: b.display,
+        kinds: { daily_login: k.daily_login, membership_agent: k.membership_agent, promotion: k.promotion, membership: k.membership, trial: k.trial, purchased: k.purchased },
+        nextExpiry: b.nextExpiry === null ? null : { at: b.nextExpiry.at, credits: b.nextExpiry.credits }, lots,
+      };
+    }
+    return this.scan(d, t, when);
+  }
+
+  /** The balance of a derived view with the lots expired by `t` (null: none) left out. */
+  scan(d, t, when) {
     const kinds = { daily_login: 0, membership_agent: 0, promotion: 0, membership: 0, trial: 0, purchased: 0 };
-    const lots = [];
+    const ga = d.agent, gr = d.shownRegular;
+    const a0 = t === null ? 0 : cut(ga, t);
+    const lots = new Array(ga.length - a0);
     let agent = 0, regular = 0, frozen = 0, nextAt = null, nextCredits = 0;
-    const visit = (l) => {
-      lots.push({ id: l.id, kind: l.kind, credits: l.credits, grantedAt: l.grantedIso, expiresAt: l.expiresIso, frozen: l.frozen, agentOnly: l.agent });
-      if (l.frozen) { frozen += l.credits; return; }
+    for (let i = a0; i < ga.length; i++) {
+      const l = ga[i];
+      lots[i - a0] = { id: l.id, kind: l.kind, credits: l.credits, grantedAt: l.grantedIso, expiresAt: l.expiresIso, frozen: false, agentOnly: true };
       kinds[l.kind] += l.credits;
-      if (l.agent) agent += l.credits; else regular += l.credits;
+      agent += l.credits;
       const e = l.expiresAt;
       if (e !== null) {
         if (nextAt === null || e < nextAt) { nextAt = e; nextCredits = l.credits; } else if (e === nextAt) nextCredits += l.credits;
       }
-    };
-    for (let i = t === null ? 0 : cut(d.agent, t), g = d.agent; i < g.length; i++) visit(g[i]);
-    const g = d.shownRegular;
-    for (let i = 0; i < g.length; i++) {
-      const l = g[i];
-      if (t !== null && l.expiresAt !== null && l.expiresAt <= t) continue; // frozen lots interleave: no single cut
-      visit(l);
+    }
+    for (let i = 0; i < gr.length; i++) {
+      const l = gr[i];
+      const e = l.expiresAt;
+      if (t !== null && e !== null && e <= t) continue; // frozen lots interleave: no single cut
+      lots.push({ id: l.id, kind: l.kind, credits: l.credits, grantedAt: l.grantedIso, expiresAt: l.expiresIso, frozen: l.frozen, agentOnly: false });
+      if (l.frozen) { frozen += l.credits; continue; }
+      kinds[l.kind] += l.credits;
+      regular += l.credits;
+      if (e !== null) {
+        if (nextAt === null || e < nextAt) { nextAt = e; nextCredits = l.credits; } else if (e === nextAt) nextCredits += l.credits;
+      }
     }
     const total = agent + regular;
     return {

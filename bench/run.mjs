@@ -3,7 +3,10 @@
 // aborts the run). One table for Node (package ns/op, baseline ns/op, ratio = baseline / package: >= 1.00x means the
 // package is faster), then the same bench in Deno and workerd, whose ratios are printed beside Node's.
 //
-//   node bench/run.mjs [--ms=300] [--check=200] [--runtimes=node,deno,workerd] [--only=SUBSTRING] [--json=FILE]
+//   node bench/run.mjs [--ms=300] [--check=200] [--repeat=3] [--runtimes=node,deno,workerd] [--only=SUBSTRING] [--json=FILE]
+//
+// --repeat=N times the Node rows N times (the check runs once) and prints, per read, the median of each column: on a
+// shared machine one run's ratios near 1 can swing either way.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -16,6 +19,7 @@ const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))
 const ms = Number(arg('ms', 300));
 const check = Number(arg('check', 200));
 const only = arg('only', undefined);
+const repeat = Number(arg('repeat', 3));
 const runtimes = arg('runtimes', 'node,deno,workerd').split(',');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.join(here, '..', 'pkg');
@@ -41,10 +45,20 @@ const results = {};
 if (runtimes.includes('node')) {
   await ready();
   const t = performance.now();
-  results.node = runBench({ Catalog, Wallet }, { now: () => performance.now(), ms, check, only });
+  const runs = [];
+  for (let i = 0; i < repeat; i++) runs.push(runBench({ Catalog, Wallet }, { now: () => performance.now(), ms, check: i === 0 ? check : 0, only }));
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  results.node = {
+    compared: runs[0].compared,
+    rows: runs[0].rows.map((r, i) => ({
+      read: r.read, pkg: median(runs.map((x) => x.rows[i].pkg)), base: median(runs.map((x) => x.rows[i].base)),
+      ratio: median(runs.map((x) => x.rows[i].ratio)), ratios: runs.map((x) => x.rows[i].ratio),
+    })),
+  };
   console.log(`\nNode ${process.version}: baseline checked equal to the package in ${results.node.compared.toLocaleString('en-US')} comparisons `
-    + `(${check} random wallets); timing took ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    + `(${check} random wallets); ${repeat} timing run(s), medians; took ${((performance.now() - t) / 1000).toFixed(1)} s`);
   console.log(table(results.node.rows));
+  if (repeat > 1) console.log(`ratios of each run: ${results.node.rows.map((r) => `${r.read}: ${r.ratios.map((x) => x.toFixed(2)).join(' / ')}`).join('; ')}`);
   console.log('ratio = baseline ns / package ns: >= 1.00x means the package is faster');
 }
 const others = runtimes.filter((r) => r !== 'node');
