@@ -1,71 +1,31 @@
-// `make bench-js`: size, cold start and per-call cost of the package in Node, each beside a pure-JS baseline
-// (bench/baseline.mjs) on the same data in the same process, with the ratio. Prints a table; no thresholds here.
+// `make bench-js`: the package's size and cold start, then every read of the package beside the fastest plain
+// JavaScript for the same results (bench/baseline.mjs), after checking the two equal on random wallets (a difference
+// aborts the run). One table for Node (package ns/op, baseline ns/op, ratio = baseline / package: >= 1.00x means the
+// package is faster), then the same bench in Deno and workerd, whose ratios are printed beside Node's.
+//
+//   node bench/run.mjs [--ms=300] [--check=200] [--repeat=3] [--runtimes=node,deno,workerd] [--only=SUBSTRING] [--json=FILE]
+//
+// --repeat=N times the Node rows N times (the check runs once) and prints, per read, the median of each column: on a
+// shared machine one run's ratios near 1 can swing either way.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ready, Catalog, Wallet } from '../pkg/node.js';
-import * as js from './baseline.mjs';
+import { fmt, runBench, table } from './core.mjs';
 
+const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const ms = Number(arg('ms', 300));
+const check = Number(arg('check', 200));
+const only = arg('only', undefined);
+const repeat = Number(arg('repeat', 3));
+const runtimes = arg('runtimes', 'node,deno,workerd').split(',');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.join(here, '..', 'pkg');
-const T0 = Date.parse('2026-03-01T00:00:00Z');
-const DAY = 86_400_000;
-const NOW = T0 + 1000;
-const KINDS = ['promotion', 'purchased', 'daily_login', 'membership', 'membership_agent', 'trial'];
-
-/** A version-1 snapshot with n lots of every kind, nothing due at NOW. */
-function snapshotText(n) {
-  const iso = (ms) => new Date(ms).toISOString();
-  const lots = [];
-  for (let i = 0; i < n; i++) {
-    const kind = KINDS[i % KINDS.length];
-    const grantedAt = T0 - (n - i) * 1000; // in grant order, as the engine keeps lots (and loading requires)
-    lots.push({
-      id: `${kind}-${i}`, kind, granted: 10 + (i % 13), credits: 10 + (i % 13), grantedAt: iso(grantedAt),
-      expiresAt: kind === 'membership' ? null : iso(T0 + DAY * (1 + (i * 7919) % 700)), frozen: false, expired: false,
-    });
-  }
-  const snap = {
-    format: 'credit-engine/wallet', version: 1, timeZone: 'Europe/Berlin', clock: iso(T0),
-    membership: { status: 'active', anchor: iso(T0 - 10 * DAY), until: iso(T0 + 5000 * DAY), monthlyCredits: 0,
-      monthlyAgentCredits: 0, nextIndex: 1, nextAt: iso(T0 + 20 * DAY) },
-    hadTrial: false, hadMembership: true, lastDailyLoginDay: null, lots, holds: [], records: {}, ledger: [],
-  };
-  return JSON.stringify(snap);
-}
-
-function nsPerCall(fn, minMs = 300) {
-  let n = 1;
-  for (;;) { // calibrate a batch of at least ~20 ms
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn();
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (ms > 20) break;
-    n *= 2;
-  }
-  const samples = [];
-  const until = Date.now() + minMs;
-  while (samples.length < 5 || Date.now() < until) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn();
-    samples.push(Number(process.hrtime.bigint() - t) / n);
-    if (samples.length >= 25) break;
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
-
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`);
-const rows = [];
-function row(what, wasmNs, jsNs) {
-  rows.push({ what, wasm: fmt(wasmNs), js: fmt(jsNs), ratio: (jsNs / wasmNs).toFixed(2) + 'x' });
-}
 
 const wasmBytes = readFileSync(path.join(pkg, 'credit_engine_bg.wasm'));
-console.log(`wasm size: ${wasmBytes.length} bytes raw, ${gzipSync(wasmBytes, { level: 9 }).length} bytes gzipped`);
-
+console.log(`wasm size: ${wasmBytes.length} bytes raw, ${gzipSync(wasmBytes, { level: 9 }).length} bytes gzipped (zlib level 9)`);
 const cold = [];
 for (let i = 0; i < 7; i++) {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
@@ -81,29 +41,48 @@ cold.sort((a, b) => a.ready - b.ready);
 const mid = cold[Math.floor(cold.length / 2)];
 console.log(`cold start in a fresh Node process (median of 7): ready() ${mid.ready.toFixed(2)} ms, import + ready() ${mid.importAndReady.toFixed(2)} ms`);
 
-await ready();
-const catalog = Catalog.default();
-const jsCatalog = js.makeCatalog(catalog.toJSON());
-const agentReq = { feature: 'agent.image_generation', tier: 'premium', units: 3 };
-const regularReq = { feature: 'ai_background' };
-row('Catalog.quote', nsPerCall(() => catalog.quote(agentReq)), nsPerCall(() => jsCatalog.quote(agentReq)));
-
-for (const n of [10, 10_000]) {
-  const text = snapshotText(n);
-  const wallet = Wallet.fromJSON(text);
-  const lots = js.fromJSON(text).lots;
-  for (const [name, req] of [['agent', agentReq], ['regular', regularReq]]) {
-    const a = wallet.preview(req, NOW);
-    const b = js.preview(lots, jsCatalog.quote(req), NOW);
-    if (JSON.stringify(a.draws) !== JSON.stringify(b.draws)) throw new Error(`baseline disagrees with the engine on ${name} draws at ${n} lots`);
-    row(`Wallet.preview (${name}) @ ${n} lots`, nsPerCall(() => wallet.preview(req, NOW)), nsPerCall(() => js.preview(lots, jsCatalog.quote(req), NOW)));
-  }
-  const wb = wallet.balance(NOW), jb = js.balance(lots, NOW);
-  if (wb.total !== jb.total || wb.lots.length !== jb.lots.length) throw new Error(`baseline disagrees on balance at ${n} lots`);
-  row(`Wallet.balance @ ${n} lots`, nsPerCall(() => wallet.balance(NOW)), nsPerCall(() => js.balance(lots, NOW)));
-  wallet.free();
+const results = {};
+if (runtimes.includes('node')) {
+  await ready();
+  const t = performance.now();
+  const runs = [];
+  for (let i = 0; i < repeat; i++) runs.push(runBench({ Catalog, Wallet }, { now: () => performance.now(), ms, check: i === 0 ? check : 0, only }));
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  results.node = {
+    compared: runs[0].compared,
+    rows: runs[0].rows.map((r, i) => ({
+      read: r.read, pkg: median(runs.map((x) => x.rows[i].pkg)), base: median(runs.map((x) => x.rows[i].base)),
+      ratio: median(runs.map((x) => x.rows[i].ratio)), ratios: runs.map((x) => x.rows[i].ratio),
+    })),
+  };
+  console.log(`\nNode ${process.version}: baseline checked equal to the package in ${results.node.compared.toLocaleString('en-US')} comparisons `
+    + `(${check} random wallets); ${repeat} timing run(s), medians; took ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(table(results.node.rows));
+  if (repeat > 1) console.log(`ratios of each run: ${results.node.rows.map((r) => `${r.read}: ${r.ratios.map((x) => x.toFixed(2)).join(' / ')}`).join('; ')}`);
+  console.log('ratio = baseline ns / package ns: >= 1.00x means the package is faster');
 }
-const text1k = snapshotText(1_000);
-row('Wallet.fromJSON (1,000 lots)', nsPerCall(() => Wallet.fromJSON(text1k).free()), nsPerCall(() => js.fromJSON(text1k)));
-console.table(rows);
-console.log('ratio = JS baseline time / wasm time (above 1x: the package is faster)');
+const others = runtimes.filter((r) => r !== 'node');
+if (others.length) {
+  const launch = await import('./runtimes.mjs');
+  for (const rt of others) {
+    try {
+      results[rt] = await launch[rt]({ ms, check: Math.min(check, 50) });
+    } catch (err) {
+      console.log(`\n${rt}: could not run: ${String(err.message).split('\n').slice(0, 8).join('\n')}`);
+    }
+  }
+  const names = ['node', ...others].filter((r) => results[r]);
+  const reads = [...new Set(names.flatMap((r) => results[r].rows.map((x) => x.read)))];
+  const lines = [['read', ...names.flatMap((r) => [`${r} pkg`, `${r} base`, `${r} ratio`])]];
+  for (const read of reads) {
+    lines.push([read, ...names.flatMap((r) => {
+      const x = results[r].rows.find((y) => y.read === read);
+      return x ? [fmt(x.pkg), fmt(x.base), `${x.ratio.toFixed(2)}x`] : ['-', '-', '-'];
+    })]);
+  }
+  const w = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
+  console.log(`\nby runtime (Deno and workerd checked on ${Math.min(check, 50)} random wallets each):`);
+  console.log(lines.map((l) => l.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n'));
+}
+const json = arg('json', undefined);
+if (json) writeFileSync(json, JSON.stringify(results, null, 1));

@@ -1,7 +1,7 @@
-// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes(),
+// What every runtime entry shares: loading once, the fast paths of the reads, freed-handle guards, memoryBytes(),
 // signSnapshot and verifySnapshot.
 import { Catalog, Wallet, Watcher, __verify } from './credit_engine.js';
-import { guardFreed, installFastPreview } from './fast.js';
+import { guardFreed, installFastPaths } from './fast.js';
 
 /**
  * `load()` instantiates the module and returns its exports (or a promise of them). Returns the entry's `ready` and
@@ -10,8 +10,8 @@ import { guardFreed, installFastPreview } from './fast.js';
 export function entry(load) {
   let loading = null;
   let instance = null;
-  installFastPreview(Wallet, Catalog, () => instance.memory);
   guardFreed(Wallet, Catalog, Watcher);
+  installFastPaths(Wallet, Catalog, () => instance.memory); // outermost: fast paths check for freed handles themselves
 
   /** Loads the WebAssembly module; idempotent. Call (and await) it before anything else. */
   function ready() {

@@ -110,8 +110,9 @@ pub fn totals(state: &State) -> Result<(Credits, Credits, Credits)> {
     Ok((agent, regular, frozen))
 }
 
-/// Lots with credits left, in consumption order (agent-only first), frozen ones included and flagged.
-fn lot_views(lots: &[Lot]) -> Vec<LotView> {
+/// The indices of the lots a balance lists: lots with credits left, in consumption order (agent-only first), frozen
+/// ones included.
+pub fn shown_lots(lots: &[Lot]) -> Vec<usize> {
     let mut shown: Vec<(u8, usize)> = lots
         .iter()
         .enumerate()
@@ -119,9 +120,14 @@ fn lot_views(lots: &[Lot]) -> Vec<LotView> {
         .map(|(i, l)| (u8::from(!l.kind.agent_only()), i))
         .collect();
     sort_in_order(lots, &mut shown);
-    shown
+    shown.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Lots with credits left, in consumption order (agent-only first), frozen ones included and flagged.
+fn lot_views(lots: &[Lot]) -> Vec<LotView> {
+    shown_lots(lots)
         .into_iter()
-        .filter_map(|(_, i)| lots.get(i))
+        .filter_map(|i| lots.get(i))
         .map(|l| LotView {
             id: l.id.clone(),
             kind: l.kind,
@@ -135,6 +141,13 @@ fn lot_views(lots: &[Lot]) -> Vec<LotView> {
 }
 
 pub fn balance(state: &State, at: Instant) -> Result<Balance> {
+    let mut b = balance_head(state, at)?;
+    b.lots = lot_views(&state.lots);
+    Ok(b)
+}
+
+/// The balance without its `lots` (left empty): totals, kinds, the next expiry and the display rule.
+pub fn balance_head(state: &State, at: Instant) -> Result<Balance> {
     let (agent, regular, frozen) = totals(state)?;
     let held = state.held()?;
     let mut kinds = Kinds::default();
@@ -165,6 +178,6 @@ pub fn balance(state: &State, at: Instant) -> Result<Balance> {
             at,
             credits: c.get(),
         }),
-        lots: lot_views(&state.lots),
+        lots: Vec::new(),
     })
 }

@@ -636,7 +636,7 @@ impl Wallet {
     }
 
     /// The next scheduled event of the current state (cached).
-    fn next_due(&self) -> Option<Instant> {
+    pub(crate) fn next_due(&self) -> Option<Instant> {
         if let Ok(d) = self.cache.0.try_borrow() {
             if let Some(next) = d.next_due {
                 return next;
@@ -660,7 +660,7 @@ impl Wallet {
     }
 
     /// The state as of `at` for a read: as of the clock if `at` is earlier; a copy only if events are due.
-    fn read_state(&self, at: Instant) -> Result<(std::borrow::Cow<'_, State>, Instant)> {
+    pub(crate) fn read_state(&self, at: Instant) -> Result<(std::borrow::Cow<'_, State>, Instant)> {
         let at = match self.state.clock {
             Some(clock) if at < clock => clock,
             _ => at,

@@ -2,6 +2,7 @@
 //! converting each argument once on the way in (`convert`) and each result once on the way out. No rule lives here.
 
 mod convert;
+mod fast;
 mod watch;
 mod zone;
 
@@ -506,7 +507,6 @@ fn preview_numbers(
         after.agent as f64,
         after.regular as f64,
         planned.takes.len() as f64,
-        f64::from(w.lot_generation()),
     ];
     OUT.with(|cell| {
         let mut out = cell.try_borrow_mut().map_err(|_| busy())?;

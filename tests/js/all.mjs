@@ -3,6 +3,7 @@
 export * from './harness/t.mjs';
 import './api.test.mjs';
 import './calendar.test.mjs';
+import './fastpaths.test.mjs';
 import './golden.test.mjs';
 import './hostile.test.mjs';
 import './memory.test.mjs';

@@ -78,7 +78,7 @@ function nameOf(file) {
 }
 
 /** Follows imports from `main`; returns [{name, type, file} | {name, type, inline}] with main first. */
-function collectModules(main, bare) {
+export function collectModules(main, bare) {
   const modules = new Map();
   const queue = [main];
   while (queue.length) {
@@ -110,7 +110,7 @@ function reexport(alias, target) {
   return `export * from ${JSON.stringify(rel)};` + (hasDefault ? ` export { default } from ${JSON.stringify(rel)};` : '');
 }
 
-function capnpConfig(modules, configDir, port) {
+export function capnpConfig(modules, configDir, port) {
   // capnp `embed` paths are relative to the config file (absolute ones would be looked up in capnp's import path).
   const body = (m) => (m.inline !== undefined ? JSON.stringify(m.inline) : `embed ${JSON.stringify(path.relative(configDir, m.file))}`);
   return `using Workerd = import "/workerd/workerd.capnp";
