@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge bench-limits clean
+.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-edge screenshots fuzz bench bench-native bench-js bench-edge bench-limits bench-history clean
 
 all: pkg
 
@@ -74,6 +74,10 @@ bench-js: pkg
 # Pre-check worker vs a pass-through worker on the same workerd (loopback, bounded; see README "Edge pre-check").
 bench-edge: pkg
 	node edge/bench/bench.mjs
+
+# Three years of a busy account, the ledger taken daily (README "History leaves the wallet"; SPEC 9).
+bench-history: pkg
+	node bench/history.mjs
 
 # What the resource limits cost at their worst (README "Limits").
 bench-limits: pkg
