@@ -3,7 +3,7 @@
 // reads the result as numbers from the module's memory, then builds the same object. It decides nothing: the Rust
 // core validates, prices and plans exactly as in the generic path, which still handles every unusual argument
 // (wrong types, unknown features, foreign catalogs), so errors are the same typed errors.
-const HEAD = 11; // numbers before the draws; see JsWallet::preview_fast in src/js/mod.rs
+const HEAD = 12; // numbers before the draws; see JsWallet::preview_fast in src/js/mod.rs
 const LOTS = Symbol('credit-engine lots');
 
 export function installFastPreview(Wallet, Catalog, memory) {
@@ -42,10 +42,12 @@ export function installFastPreview(Wallet, Catalog, memory) {
     return t;
   }
 
-  function lot(wallet, index) {
-    // A lot's index never changes (lots are never removed), so its id and kind can be kept with the handle.
-    const lots = wallet[LOTS] ?? (wallet[LOTS] = []);
-    return lots[index] ?? (lots[index] = wallet.__lotAt(index));
+  function lot(wallet, generation, index) {
+    // A lot's index changes only when lots with nothing left leave the wallet, which changes the generation the
+    // module reports: the id and kind are kept with the handle for one generation.
+    let cache = wallet[LOTS];
+    if (cache === undefined || cache.generation !== generation) cache = wallet[LOTS] = { generation, lots: [] };
+    return cache.lots[index] ?? (cache.lots[index] = wallet.__lotAt(index));
   }
 
   Object.defineProperty(Wallet.prototype, 'preview', {
@@ -73,25 +75,28 @@ export function installFastPreview(Wallet, Catalog, memory) {
       const ptr = this.__previewFast(t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
       // 0: an error (the generic path throws it, typed) or a draw from a lot not granted yet (it names the lot).
       if (ptr === 0) return generic.call(this, req, at, catalog);
+      // Every number is read before any further call into the module: `__lotAt` may grow the module's memory,
+      // which detaches views of it.
       const m = numbers();
       const h = ptr / 8;
-      const n = m[h + 10];
+      const credits = m[h], sufficient = m[h + 1] === 1, shortfall = m[h + 2], quoted = m[h + 3];
+      const unitCredits = m[h + 4], agent = m[h + 5] === 1, premium = m[h + 6] === 1;
+      const balanceAfter = { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] };
+      const n = m[h + 10], generation = m[h + 11];
+      const slots = new Array(2 * n);
+      for (let k = 0; k < 2 * n; k++) slots[k] = m[h + HEAD + k];
       const draws = new Array(n);
-      for (let k = 0, d = h + HEAD; k < n; k++, d += 2) {
-        const [lotId, kind] = lot(this, m[d]);
-        draws[k] = { lotId, kind, credits: m[d + 1] };
+      for (let k = 0; k < n; k++) {
+        const [lotId, kind] = lot(this, generation, slots[2 * k]);
+        draws[k] = { lotId, kind, credits: slots[2 * k + 1] };
       }
-      const credits = m[h];
       return {
-        quote: {
-          feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: m[h + 3],
-          unitCredits: m[h + 4], credits, catalog: t.id,
-        },
+        quote: { feature, agent, tier: premium ? 'premium' : 'general', units: quoted, unitCredits, credits, catalog: t.id },
         credits,
-        sufficient: m[h + 1] === 1,
-        shortfall: m[h + 2],
+        sufficient,
+        shortfall,
         draws,
-        balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
+        balanceAfter,
       };
     },
   });
