@@ -1,7 +1,72 @@
-// What every runtime entry shares: loading once, the preview fast path, freed-handle guards, memoryBytes(),
-// signSnapshot and verifySnapshot.
+// What every runtime entry shares: loading once, the guarded API (every argument copied into plain values before it
+// reaches the module: npm/args.js), the preview fast path, memoryBytes(), signSnapshot and verifySnapshot.
 import { Catalog, Wallet, Watcher, __verify } from './credit_engine.js';
-import { guardFreed, installFastPreview } from './fast.js';
+import {
+  adopt, catalogOption, guard, handle, json, key, keyMap, options, request, time, value,
+} from './args.js';
+import { fastPreview } from './fast.js';
+
+let instance = null;
+
+// ---- the guarded API (installed once, when this module loads) --------------------------------------------------
+
+const catalogId = Object.getOwnPropertyDescriptor(Catalog.prototype, 'id').get;
+// The module's internal exports, for this file only (guard() removes them from the prototype).
+const { __previewFast: previewFast, __lotAt: lotAt, __sign: sign } = Wallet.prototype;
+const tokenSerial = Object.getOwnPropertyDescriptor(Wallet.prototype, '__tokenSerial').get;
+const catalog = catalogOption(Catalog, catalogId);
+/** A watch callback: a function is passed as it is (the module calls it through a catching import). */
+const callback = (v, what) => (typeof v === 'function' ? v : value(v, what));
+const watchOptions = options({ now: time });
+
+guard(Catalog, {
+  statics: { default: [], fromJSON: [[json, 'Catalog.fromJSON spec']] },
+  methods: { quote: [[request, 'Catalog.quote req']] },
+});
+
+guard(Wallet, {
+  internal: ['__lotAt', '__previewFast', '__sign', '__tokenSerial'],
+  statics: {
+    create: [[options({ timeZone: value, retentionDays: value }), 'Wallet.create options']],
+    fromJSON: [[json, 'Wallet.fromJSON snapshot']],
+  },
+  methods: {
+    startTrial: [[options({ at: time, until: time, credits: value }), 'startTrial options']],
+    activateMembership: [[options({ at: time, until: time, monthlyCredits: value, monthlyAgentCredits: value }),
+      'activateMembership options']],
+    dailyLogin: [[options({ at: time, credits: value }), 'dailyLogin options']],
+    grantPromotion: [[options({ id: value, at: time, credits: value, expiresAt: time }), 'grantPromotion options']],
+    purchase: [[options({ id: value, at: time, credits: value }), 'purchase options']],
+    balance: [[time, 'balance at']],
+    nextChange: [[time, 'nextChange at']],
+    charge: [[request, 'charge req'], [time, 'charge at'], [options({ id: value, catalog }), 'charge options']],
+    refund: [[value, 'refund chargeId'], [options({ units: value, at: time, id: value }), 'refund options']],
+    hold: [[request, 'hold req'], [time, 'hold at'], [options({ id: value, ttlSeconds: value, catalog }), 'hold options']],
+    capture: [[value, 'capture holdId'], [options({ units: value, at: time }), 'capture options']],
+    release: [[value, 'release holdId'], [options({ at: time }), 'release options']],
+    project: [[options({ from: time, to: time }), 'project options']],
+    watch: (original, check) => function watch(cb, o) {
+      check(this);
+      return adopt(original.call(this, callback(cb, 'watch callback'), watchOptions(o, 'watch options')), Watcher);
+    },
+    preview: (original, check) => fastPreview({
+      Catalog,
+      generic: original,
+      previewFast,
+      lotAt,
+      catalog,
+      check,
+      memory: () => instance.memory,
+    }),
+  },
+});
+
+guard(Watcher, {});
+
+const signOptions = options({ key, keyId: value, ttlSeconds: value, at: time, account: value, catalog });
+const verifyOptions = options({ keys: keyMap, at: time, catalog });
+
+// ---- loading -------------------------------------------------------------------------------------------------------
 
 /**
  * `load()` instantiates the module and returns its exports (or a promise of them). Returns the entry's `ready` and
@@ -9,9 +74,6 @@ import { guardFreed, installFastPreview } from './fast.js';
  */
 export function entry(load) {
   let loading = null;
-  let instance = null;
-  installFastPreview(Wallet, Catalog, () => instance.memory);
-  guardFreed(Wallet, Catalog, Watcher);
 
   /** Loads the WebAssembly module; idempotent. Call (and await) it before anything else. */
   function ready() {
@@ -37,17 +99,15 @@ export function entry(load) {
   return { ready, memoryBytes };
 }
 
+// ---- signed tokens -------------------------------------------------------------------------------------------------
+
 /**
- * A signed token (`ce1.<payload>.<signature>`, HMAC-SHA-256) of the wallet's compact snapshot, for the edge's
- * verifySnapshot. The signing is Rust's; this only checks that `wallet` is a live Wallet, with a typed error.
+ * A signed token of the wallet's compact snapshot, for the edge's verifySnapshot. The signing is Rust's; this checks
+ * that `wallet` is a live Wallet and copies the options.
  */
-export function signSnapshot(wallet, options) {
-  if (!(wallet instanceof Wallet) || wallet.__wbg_ptr === 0) {
-    const err = new Error('E_BAD_REQUEST: signSnapshot(wallet, options): wallet must be a Wallet that was not freed');
-    err.code = 'E_BAD_REQUEST';
-    throw err;
-  }
-  return wallet.__sign(options);
+export function signSnapshot(wallet, o) {
+  const w = handle(wallet, Wallet, 'signSnapshot wallet');
+  return sign.call(w, signOptions(o, 'signSnapshot options'));
 }
 
 /** Tokens this module has verified, by text -> the serial number the engine remembers them under (oldest first). */
@@ -59,18 +119,21 @@ const REMEMBER_MAX = 64; // the engine's own memory (crate::token::CACHE_TOKENS)
  * it has verified; this only spares copying a token's text into the module again when it has seen it: it passes the
  * engine's serial number for it instead, and the engine runs the same checks (key, validity window, catalog).
  */
-export function verifySnapshot(token, options) {
-  const serial = typeof token === 'string' ? remembered.get(token) : undefined;
+export function verifySnapshot(token, o) {
+  const text = value(token, 'verifySnapshot token');
+  const opts = verifyOptions(o, 'verifySnapshot options');
+  const serial = typeof text === 'string' ? remembered.get(text) : undefined;
   if (serial !== undefined) {
-    const wallet = __verify(undefined, serial, options);
+    const wallet = adopt(__verify(undefined, serial, opts), Wallet);
     if (wallet !== undefined) return wallet;
-    remembered.delete(token); // forgotten by the engine, or another key under its id: the text path answers
+    remembered.delete(text); // forgotten by the engine, or another key under its id: the text path answers
   }
-  const wallet = __verify(token, 0, options);
-  const now = wallet.__tokenSerial; // 0: not remembered by the engine (a token over 16 KiB)
+  const wallet = adopt(__verify(text, 0, opts), Wallet);
+  const now = tokenSerial.call(wallet); // 0: not remembered by the engine (a token over 16 KiB)
   if (now !== 0) {
     if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value);
-    remembered.set(token, now);
+    remembered.set(text, now);
   }
   return wallet;
 }
+
