@@ -5,7 +5,7 @@
 # equal the `=X` pin in Cargo.toml. Nothing here uses a nightly toolchain (only `make fuzz` does, see scripts/fuzz.sh).
 set -euo pipefail
 WASM_BINDGEN_VERSION=0.2.130
-WASM_PACK_VERSION=__WASM_PACK__
+WASM_PACK_VERSION=0.15.1
 here="$(cd "$(dirname "$0")/.." && pwd)"
 log() { printf '[ensure-tools] %s\n' "$*" >&2; }
 
