@@ -397,7 +397,6 @@ test('hostile: unreadable and unconvertible values on every argument are typed e
     afterwards = `${err?.name}: ${String(err?.message).split('\n')[0]}`;
   }
   const kinds = [...new Set(problems.map((s) => s.replace(/ \(.*$/s, '').replace(/: .*? threw$/, '')))];
-  if (globalThis.process?.env?.HOSTILE_DUMP) console.error(kinds.join("\n"));
   assert.eq({ bad, kinds: kinds.slice(0, 30), afterwards }, { bad: 0, kinds: [], afterwards: 'exact' },
     `${bad} of ${calls} hostile calls went wrong (${kinds.length} kinds, first 30 shown); ordinary calls afterwards: ${afterwards}`);
   assert.ok(calls >= 20_000, `tens of thousands of calls in one instance (${calls})`);
