@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg check-reproducible tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack test-stack-node stack-node screenshots fuzz bench bench-native bench-js bench-stack bench-stack-node bench-limits clean
+.PHONY: all test demo pkg check-reproducible tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack test-stack-node stack-node screenshots fuzz bench bench-native bench-js bench-stack bench-stack-node bench-limits bench-history clean
 
 all: pkg
 
@@ -126,6 +126,10 @@ bench-js: pkg
 # latency next to a new one (loopback, bounded; README "The wallet service on Cloudflare").
 bench-stack: pkg
 	node bench/stack.mjs
+
+# Three years of a busy account, the ledger taken daily (README "History leaves the wallet"; SPEC 9).
+bench-history: pkg
+	node bench/history.mjs
 
 # What the resource limits cost at their worst (README "Limits").
 bench-limits: pkg

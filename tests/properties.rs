@@ -787,7 +787,13 @@ fn step(
 ) -> Result<(), TestCaseError> {
     let snap_before = w.to_snapshot_json().unwrap();
     let mut twin = Wallet::from_snapshot_json(&snap_before).unwrap();
-    prop_assert!(twin == *w, "snapshot round trip changed the wallet");
+    // Lossless: the reloaded wallet writes the same snapshot. (Not `==`: the wallet in memory may still hold spent
+    // lots that nothing points at, which it removes in batches and no snapshot carries; SPEC 9.)
+    prop_assert_eq!(
+        twin.to_snapshot_json().unwrap(),
+        snap_before.clone(),
+        "snapshot round trip changed the wallet"
+    );
     let clock = w.clock();
     let regressed = clock.is_some_and(|c| at < c);
     let pre = if regressed {

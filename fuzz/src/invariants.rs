@@ -211,7 +211,8 @@ pub fn round_trip(w: &Wallet) -> Wallet {
         Ok(t) => t,
         Err(e) => panic!("a wallet's own snapshot does not load: {e}\n{text}"),
     };
-    assert!(twin == *w, "reloaded wallet differs from the original");
+    // Not `twin == *w`: a wallet in memory may still hold spent lots that nothing points at (removed in batches,
+    // never written to a snapshot; SPEC 9), so the comparison is of what both write.
     assert_eq!(
         snapshot(&twin),
         text,

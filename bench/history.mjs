@@ -1,0 +1,98 @@
+// `make bench-history` (SPEC section 9, issue 11): an account that generates 100 times a day for three years, the
+// host taking the ledger once a day as a wallet service does. Prints, at day 60, 365 and 1095: the snapshot's
+// bytes, Wallet.fromJSON, and one charge + takeLedger + toJSON, each with its ratio to day 60. Not a timed test:
+// targets are judged by a person reading the table (README "History leaves the wallet").
+//
+//   node bench/history.mjs [--days=1095] [--per-day=100]
+import { ready, Wallet } from '../pkg/node.js';
+
+const arg = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const DAYS = arg('days', 1095);
+const PER_DAY = arg('per-day', 100);
+const CHECKPOINTS = [60, 365, 1095].filter((d) => d <= DAYS);
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-05T07:00:00Z');
+const FEATURES = [
+  { feature: 'agent.image_generation' }, { feature: 'ai_background' }, { feature: 'agent.ppt', tier: 'premium' },
+  { feature: 'image_color_change' }, { feature: 'agent.video_editing' }, { feature: 'ai_extender' },
+  { feature: 'agent.image_editing', units: 2 }, { feature: 'ai_model' },
+];
+
+await ready();
+const w = Wallet.create({ timeZone: 'Europe/Berlin' });
+w.activateMembership({ at: T0, until: T0 + 4 * 366 * DAY, monthlyCredits: 3000, monthlyAgentCredits: 1000 });
+let stored = 0; // ledger entries the host has taken and stored
+let n = 0;
+let purchases = 0;
+let replays = 0;
+const rows = [];
+
+/** Median of `runs` timings of `fn` in microseconds. */
+function median(runs, fn) {
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    const s = process.hrtime.bigint();
+    fn(i);
+    t.push(Number(process.hrtime.bigint() - s) / 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+const started = Date.now();
+for (let day = 0; day < DAYS; day++) {
+  const base = T0 + day * DAY;
+  w.dailyLogin({ at: base + 60_000, credits: 20 });
+  for (let k = 0; k < PER_DAY; k++) {
+    const at = base + 3_600_000 + k * 300_000; // every 5 minutes from 08:00 local
+    const id = `gen-${++n}`;
+    const req = FEATURES[n % FEATURES.length];
+    let charge;
+    try {
+      charge = w.charge(req, at, { id });
+    } catch (e) {
+      if (e.code !== 'E_INSUFFICIENT') throw e;
+      w.purchase({ id: `order-${++purchases}`, at, credits: 5000 });
+      charge = w.charge(req, at, { id });
+    }
+    if (n % 20 === 0) {
+      // A client retry: the same id and payload replay the first result.
+      const again = w.charge(req, at, { id });
+      if (again.credits !== charge.credits) throw new Error('a replay must answer the first result');
+      replays++;
+    }
+    if (n % 10 === 0) w.refund(id, { units: 1, at: at + 60_000, id: `${id}/refund` });
+  }
+  // The host takes the ledger once a day, storing the entries and the snapshot in one transaction.
+  stored += w.takeLedger().length;
+  JSON.stringify(w.toJSON());
+  if (CHECKPOINTS.includes(day + 1)) {
+    const text = JSON.stringify(w.toJSON());
+    const load = median(41, () => Wallet.fromJSON(text).free());
+    // One more charge + take + save on copies of the wallet, each at the end of this day.
+    const at = base + 23 * 3_600_000;
+    const copies = Array.from({ length: 41 }, () => Wallet.fromJSON(text));
+    const save = median(41, (i) => {
+      const c = copies[i];
+      c.charge({ feature: 'ai_extender' }, at, { id: `probe-${i}` });
+      c.takeLedger();
+      c.toJSON();
+    });
+    for (const c of copies) c.free();
+    rows.push({ day: day + 1, bytes: text.length, lots: w.toJSON().lots.length, records: Object.keys(w.toJSON().records).length, load, save });
+    console.error(`day ${day + 1}: ${text.length} B, ${((Date.now() - started) / 1000).toFixed(1)} s so far`);
+  }
+}
+
+const first = rows[0];
+const fmt = (x, d = 1) => x.toFixed(d);
+console.log(`\nThree years of an account (${PER_DAY} generations a day, 1 in 10 refunded, 1 in 20 replayed, the ledger taken daily)`);
+console.log(`${n} charges, ${purchases} purchases, ${replays} replays, ${stored} ledger entries taken by the host\n`);
+console.log('| day | snapshot bytes | lots | records | fromJSON (us) | charge + takeLedger + toJSON (us) | ratio to day 60 (bytes / load / save) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.day} | ${r.bytes.toLocaleString('en')} | ${r.lots} | ${r.records} | ${fmt(r.load)} | ${fmt(r.save)} | ${fmt(r.bytes / first.bytes, 2)} / ${fmt(r.load / first.load, 2)} / ${fmt(r.save / first.save, 2)} |`);
+}
+const last = rows.at(-1);
+console.log(`\ntargets (issue 11): day 1095 within 1.25x of day 60 on each; snapshot <= 131,072 B; fromJSON < 2,000 us; charge + take + save < 200 us`);
+console.log(`met: ratios ${[last.bytes / first.bytes, last.load / first.load, last.save / first.save].every((x) => x <= 1.25)}, size ${last.bytes <= 131072}, fromJSON ${last.load < 2000}, save ${last.save < 200}`);
