@@ -14,7 +14,7 @@
 // - Every call returns fresh objects: a caller may change what it got without touching anything kept.
 // - Module memory: a view of it is taken after the call that wrote the numbers and read in full before any further
 //   call into the module (which may grow the memory and detach the view).
-const HEAD = 11; // numbers before the draws of __previewFast; see JsWallet::preview_fast in src/js/mod.rs
+const HEAD = 12; // numbers before the draws of __previewFast (the last: the lot generation); see JsWallet::preview_fast
 const BALANCE_HEAD = 19; // numbers before the lots of __balanceFast; see src/js/fast.rs
 const KEPT = Symbol('credit-engine reads');
 const QUOTES = Symbol('credit-engine quotes');

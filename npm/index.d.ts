@@ -156,8 +156,12 @@ export class Watcher {
 
 export class Wallet {
   private constructor();
-  /** A new empty wallet in an IANA time zone (E_TIME_ZONE). */
-  static create(opts: { timeZone: string }): Wallet;
+  /**
+   * A new empty wallet in an IANA time zone (E_TIME_ZONE). `retentionDays` (whole days 1 to 400, default 7;
+   * E_BAD_REQUEST otherwise) is how long the records of charges, closed holds and refunds stay after their last
+   * change, for replays and refunds (SPEC section 9).
+   */
+  static create(opts: { timeZone: string; retentionDays?: number }): Wallet;
   /** Loads a snapshot (E_SNAPSHOT); lossless round trip with toJSON(). */
   static fromJSON(snapshot: WalletSnapshot | string): Wallet;
   toJSON(): WalletSnapshot;
@@ -165,6 +169,8 @@ export class Wallet {
   free(): void;
   [Symbol.dispose](): void;
   readonly timeZone: string;
+  /** Days records are kept after their last change (the `retentionDays` the wallet was created with). */
+  readonly retentionDays: number;
 
   startTrial(o: { at: Time; until: Time; credits: number }): void;
   activateMembership(o: { at: Time; until: Time; monthlyCredits: number; monthlyAgentCredits: number }): void;
@@ -183,7 +189,13 @@ export class Wallet {
   capture(holdId: string, o: { units: number; at: Time }): Charge;
   release(holdId: string, o: { at: Time }): void;
   project(o: { from: Time; to: Time }): ProjectionPoint[];
+  /** The ledger entries the wallet still holds (all of them if the ledger is never taken). */
   ledger(): LedgerEntry[];
+  /**
+   * Hands the held entries over and forgets them; `seq` keeps counting. Store them and save `toJSON()` in one
+   * transaction: if it fails, reload the last saved snapshot, which still holds them. Never throws; moves no clock.
+   */
+  takeLedger(): LedgerEntry[];
 
   /** When the balance next changes on its own after `at` (ISO string), or null. */
   nextChange(at: Time): string | null;

@@ -464,6 +464,7 @@ fn charge_state_json(c: &ChargeState) -> Json {
         .put("unitCredits", c.unit_credits)
         .put("refundedUnits", c.refunded_units)
         .put("remaining", takes_json(&c.remaining))
+        .put("changed", c.changed)
         .done()
 }
 
@@ -477,11 +478,15 @@ fn charge_state_from(v: &Json, path: &str) -> Result<ChargeState> {
             "unitCredits",
             "refundedUnits",
             "remaining",
+            "changed",
         ],
         SNAP,
     )?;
+    let result = charge_from(f.req("result")?, &f.path("result"))?;
     Ok(ChargeState {
-        result: charge_from(f.req("result")?, &f.path("result"))?,
+        // Version 1 has no `changed`: the snapshot loader rebuilds it from the ledger.
+        changed: f.opt_instant("changed")?.unwrap_or(result.at),
+        result,
         feature: f.str("feature")?.to_string(),
         unit_credits: credits(&f, "unitCredits")?,
         refunded_units: f.u64("refundedUnits")?,
@@ -517,6 +522,7 @@ pub fn record_json(r: &Record) -> Json {
             result,
             unit_credits,
             captured,
+            released,
         } => Obj::new()
             .put("op", "hold")
             .put("request", payload_json(request))
@@ -524,6 +530,7 @@ pub fn record_json(r: &Record) -> Json {
             .put("result", result.to_json())
             .put("unitCredits", *unit_credits)
             .put("captured", captured.as_ref().map(charge_state_json))
+            .maybe("released", *released)
             .done(),
         Record::Refund {
             charge_id,
@@ -576,6 +583,7 @@ pub fn record_from(v: &Json, path: &str) -> Result<Record> {
                     "result",
                     "unitCredits",
                     "captured",
+                    "released",
                 ],
                 SNAP,
             )?;
@@ -600,6 +608,7 @@ pub fn record_from(v: &Json, path: &str) -> Result<Record> {
                     None => None,
                     Some(c) => Some(charge_state_from(c, &f.path("captured"))?),
                 },
+                released: f.opt_instant("released")?,
             }
         }
         "refund" => {

@@ -13,12 +13,13 @@ use crate::codec::{
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{Fields, Json, Key, Obj, ToJson};
-use crate::ledger::LedgerEntry;
+use crate::ledger::{EntryType, LedgerEntry};
 use crate::state::{State, MAX_LOTS};
+use crate::time::Instant;
 use crate::wallet::{Record, Records, Wallet};
 
 pub const FORMAT: &str = "credit-engine/wallet";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Largest snapshot text accepted, in bytes, and the most any wallet's snapshot can grow to: loading 8 MiB takes
 /// about 53 MiB of WebAssembly memory, inside an edge isolate's 128 MB with the text itself (README "Limits").
 pub const MAX_SNAPSHOT_BYTES: usize = 8 * 1024 * 1024;
@@ -29,10 +30,12 @@ fn snap_err(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::Snapshot, message)
 }
 
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 14] = [
     "format",
     "version",
     "timeZone",
+    "retentionDays",
+    "nextSeq",
     "clock",
     "membership",
     "hadTrial",
@@ -47,7 +50,14 @@ const FIELDS: [&str; 12] = [
 impl Wallet {
     /// The snapshot as a JSON value (format version 1).
     pub fn to_snapshot(&self) -> Json {
-        self.snapshot_json(false)
+        // Lots with nothing left that nothing points at never reach a snapshot, even between two removals.
+        if self.live_lots().iter().all(|k| *k) {
+            self.snapshot_json(false)
+        } else {
+            let mut w = self.clone();
+            w.prune();
+            w.snapshot_json(false)
+        }
     }
 
     /// The compact snapshot a signed token carries (`token`): the same format, without what a pre-check never
@@ -98,6 +108,8 @@ impl Wallet {
             .put("format", FORMAT)
             .put("version", VERSION)
             .put("timeZone", self.tz.name())
+            .put("retentionDays", self.retention_days)
+            .put("nextSeq", self.next_seq)
             .put("clock", s.clock)
             .put("membership", membership_json(&s.membership))
             .put("hadTrial", s.had_trial)
@@ -141,7 +153,7 @@ impl Wallet {
             )));
         }
         match value.get("version").and_then(Json::as_u64) {
-            Some(1) => {}
+            Some(1) | Some(2) => {}
             Some(v) => {
                 return Err(snap_err(format!(
                     "snapshot version {v} is not supported by this engine (it reads version {VERSION}); upgrade the package"
@@ -183,6 +195,22 @@ impl Wallet {
                 return Err(snap_err(format!("record id '{id}' appears twice")));
             }
         }
+        // Written by this engine since retention exists; older snapshots keep every record for 7 days from the
+        // last change their ledger shows, and their whole ledger untaken (SPEC 9).
+        let retention_days = match f.opt("retentionDays") {
+            None => crate::wallet::DEFAULT_RETENTION_DAYS,
+            Some(_) => u32::try_from(f.u64("retentionDays")?)
+                .map_err(|_| f.err("retentionDays", "must be a whole number from 1 to 400"))?,
+        };
+        crate::wallet::check_retention(retention_days)
+            .map_err(|e| snap_err(format!("snapshot: {}", e.message)))?;
+        let next_seq = match f.opt("nextSeq") {
+            Some(_) => f.u64("nextSeq")?,
+            None => {
+                rebuild_last_changes(&mut records, &ledger);
+                ledger.last().map_or(1, |e| e.seq.saturating_add(1))
+            }
+        };
         let last_daily_day = match f.opt("lastDailyLoginDay") {
             None => None,
             Some(_) => Some(f.i64("lastDailyLoginDay")?),
@@ -198,15 +226,18 @@ impl Wallet {
             usable: Credits::ZERO,
             frozen_total: Credits::ZERO,
         };
-        check(&state, &records, &ledger)?;
+        check(&state, &records, &ledger, next_seq)?;
         state
             .recount()
             .map_err(|e| snap_err(format!("snapshot amounts: {}", e.message)))?;
         let w = Wallet {
             tz,
+            retention_days,
             state,
             records,
             ledger,
+            next_seq,
+            dead: Default::default(),
             cache: Default::default(),
             // Not measured here (a token's read copy never changes): the first change measures exactly.
             size: crate::wallet::SizeBound(MAX_SNAPSHOT_BYTES),
@@ -216,7 +247,7 @@ impl Wallet {
 }
 
 /// Internal consistency: every index in range, ids unique, amounts within what was granted, ledger in order.
-fn check(state: &State, records: &Records, ledger: &[LedgerEntry]) -> Result<()> {
+fn check(state: &State, records: &Records, ledger: &[LedgerEntry], next_seq: u64) -> Result<()> {
     let lots = &state.lots;
     if lots.len() > MAX_LOTS {
         return Err(snap_err(format!(
@@ -312,10 +343,20 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry]) -> Result<()>
             return Err(snap_err(format!("record '{id}' is inconsistent")));
         }
     }
+    // The entries not yet taken are the last ones written: consecutive, ending right before `nextSeq`.
+    let first = next_seq
+        .checked_sub(ledger.len() as u64)
+        .filter(|f| *f >= 1);
+    let Some(first) = first else {
+        return Err(snap_err(format!(
+            "nextSeq {next_seq} is too small for {} ledger entries",
+            ledger.len()
+        )));
+    };
     for (k, entry) in ledger.iter().enumerate() {
-        if entry.seq != k as u64 + 1 {
+        if entry.seq != first + k as u64 {
             return Err(snap_err(format!(
-                "ledger entry {} has seq {}; entries must be numbered 1, 2, 3...",
+                "ledger entry {} has seq {}; entries must be numbered consecutively up to nextSeq - 1",
                 k + 1,
                 entry.seq
             )));
@@ -345,6 +386,49 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry]) -> Result<()>
         ))),
         (None, Some(_)) => Err(snap_err("a wallet with scheduled events must have a clock")),
         _ => Ok(()),
+    }
+}
+
+/// A version-1 snapshot keeps no record's last change: rebuild it from the ledger, which version 1 holds whole.
+/// A charge (or captured hold) last changed at its latest entry (the charge, the capture or a refund); a released
+/// or expired hold at its release entry.
+fn rebuild_last_changes(records: &mut Records, ledger: &[LedgerEntry]) {
+    // (reference, instant, whether it is a release), sorted: the last item of an id is its latest entry.
+    let mut latest: Vec<(&str, Instant, bool)> = ledger
+        .iter()
+        .filter_map(|e| {
+            let release = e.entry_type == EntryType::Release;
+            e.reference.as_deref().map(|r| (r, e.at, release))
+        })
+        .collect();
+    // Stable: entries of one id at one instant keep their ledger order.
+    latest.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let last_of = |id: &str| -> Option<(Instant, bool)> {
+        let end = latest.partition_point(|(r, _, _)| *r <= id);
+        latest
+            .get(end.checked_sub(1)?)
+            .filter(|(r, _, _)| *r == id)
+            .map(|(_, at, release)| (*at, *release))
+    };
+    for (id, r) in records.iter_mut() {
+        match r {
+            Record::Charge { charge, .. }
+            | Record::Hold {
+                captured: Some(charge),
+                ..
+            } => {
+                if let Some((at, _)) = last_of(id) {
+                    charge.changed = charge.changed.max(at);
+                }
+            }
+            Record::Hold { released, .. } => {
+                // Closed by a release (or its expiry, which writes a release at `expiresAt`): its last entry.
+                *released = last_of(id)
+                    .filter(|(_, release)| *release)
+                    .map(|(at, _)| at);
+            }
+            _ => {}
+        }
     }
 }
 

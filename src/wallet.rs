@@ -20,6 +20,13 @@ pub const MAX_HOLD_MS: u64 = 30 * 24 * 3_600_000;
 pub const MAX_PROJECTION_POINTS: usize = 10_000;
 /// Longest caller id, in bytes.
 pub const MAX_ID_BYTES: usize = 128;
+/// How long the records of charges, closed holds and refunds are kept by default, in days (SPEC section 9).
+pub const DEFAULT_RETENTION_DAYS: u32 = 7;
+/// The longest retention a wallet may have, in days.
+pub const MAX_RETENTION_DAYS: u32 = 400;
+/// Lots with nothing left are removed in batches: once this many records were forgotten or lots expired since the
+/// last removal (the snapshot never carries them, whatever the count).
+const PRUNE_AFTER: u32 = 32;
 
 /// A completed charge (or a captured hold, which is a charge with the hold's id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +101,8 @@ pub struct ChargeState {
     pub unit_credits: Credits,
     pub refunded_units: u64,
     pub remaining: Vec<(usize, Credits)>,
+    /// When the record last changed: the charge (or capture), or its latest refund (SPEC 9 retention).
+    pub changed: Instant,
 }
 
 /// What a caller id was used for (one namespace per wallet), and what a replay returns.
@@ -118,6 +127,8 @@ pub enum Record {
         result: Hold,
         unit_credits: Credits,
         captured: Option<ChargeState>,
+        /// When a release closed it (a capture's time is in `captured`, an expiry's is `result.expires_at`).
+        released: Option<Instant>,
     },
     Refund {
         charge_id: String,
@@ -128,6 +139,50 @@ pub enum Record {
 }
 
 impl Record {
+    /// When the record last changed, or `None` while it must be kept whatever its age: purchases and promotions
+    /// (their ids stay taken for the wallet's life) and open holds (`open`).
+    pub fn last_change(&self, open: bool) -> Option<Instant> {
+        match self {
+            Record::Purchase { .. } | Record::Promotion { .. } => None,
+            Record::Charge { charge, .. } => Some(charge.changed),
+            Record::Hold {
+                captured: Some(c), ..
+            } => Some(c.changed),
+            Record::Hold { .. } if open => None,
+            Record::Hold {
+                released, result, ..
+            } => Some(released.unwrap_or(result.expires_at)),
+            Record::Refund { at, .. } => Some(*at),
+        }
+    }
+
+    /// Lots the record names: its draws, and for a charge the draws still refundable (by index).
+    fn lot_ids(&self) -> impl Iterator<Item = &str> {
+        let (a, b): (&[Draw], &[Draw]) = match self {
+            Record::Purchase { .. } | Record::Promotion { .. } => (&[], &[]),
+            Record::Charge { charge, .. } => (&charge.result.draws, &[]),
+            Record::Hold {
+                result, captured, ..
+            } => (
+                &result.draws,
+                captured.as_ref().map_or(&[][..], |c| &c.result.draws),
+            ),
+            Record::Refund { result, .. } => (&result.draws, &[]),
+        };
+        a.iter().chain(b).map(|d| d.lot_id.as_str())
+    }
+
+    fn remaining_mut(&mut self) -> Option<&mut Vec<(usize, Credits)>> {
+        match self {
+            Record::Charge { charge, .. }
+            | Record::Hold {
+                captured: Some(charge),
+                ..
+            } => Some(&mut charge.remaining),
+            _ => None,
+        }
+    }
+
     fn op(&self) -> &'static str {
         match self {
             Record::Purchase { .. } => "a purchase",
@@ -207,6 +262,15 @@ impl Records {
     pub fn iter(&self) -> impl Iterator<Item = &(String, Record)> {
         self.0.iter()
     }
+    fn retain(&mut self, keep: impl FnMut(&(String, Record)) -> bool) {
+        self.0.retain(keep);
+    }
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Record> {
+        self.0.iter_mut().map(|(_, r)| r)
+    }
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Record)> {
+        self.0.iter_mut().map(|(k, r)| (k.as_str(), r))
+    }
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -218,11 +282,33 @@ impl Records {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wallet {
     pub(crate) tz: TimeZone,
+    /// Days the records of charges, closed holds and refunds are kept after their last change (SPEC 9).
+    pub(crate) retention_days: u32,
     pub(crate) state: State,
     pub(crate) records: Records,
+    /// The entries not yet taken by the host (`take_ledger`), oldest first.
     pub(crate) ledger: Vec<LedgerEntry>,
+    /// The `seq` of the next ledger entry (counts on across takes).
+    pub(crate) next_seq: u64,
     pub(crate) cache: ReadCache,
     pub(crate) size: SizeBound,
+    /// Records forgotten and lots expired since lots with nothing left were last removed ([`PRUNE_AFTER`]).
+    pub(crate) dead: Dead,
+}
+
+/// A counter that is never part of the wallet's identity (equal wallets may have removed spent lots at other
+/// times), plus the generation of lot indices: it changes whenever lots are removed, so a host's cache of
+/// index -> lot is known to be stale.
+#[derive(Debug, Clone, Default)]
+pub struct Dead {
+    pub(crate) since_prune: u32,
+    pub(crate) generation: u32,
+}
+
+impl PartialEq for Dead {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// An upper bound of the length of the wallet's snapshot, so that no change can make a wallet whose snapshot the
@@ -279,13 +365,24 @@ impl ReadCache {
 impl Wallet {
     /// A new empty wallet for an account in the IANA zone `time_zone` (`E_TIME_ZONE` if unknown).
     pub fn create(time_zone: &str) -> Result<Wallet> {
+        Wallet::create_with(time_zone, DEFAULT_RETENTION_DAYS)
+    }
+
+    /// A new empty wallet that keeps the records of charges, closed holds and refunds for `retention_days` after
+    /// their last change (whole days, 1 to 400; `E_BAD_REQUEST` otherwise, after the zone's `E_TIME_ZONE`).
+    pub fn create_with(time_zone: &str, retention_days: u32) -> Result<Wallet> {
+        let tz = TimeZone::new(time_zone)?;
+        check_retention(retention_days)?;
         let mut w = Wallet {
-            tz: TimeZone::new(time_zone)?,
+            tz,
+            retention_days,
             state: State::new(),
             records: Records::default(),
             ledger: Vec::new(),
+            next_seq: 1,
             cache: ReadCache::default(),
             size: SizeBound(0),
+            dead: Dead::default(),
         };
         w.size = SizeBound(w.to_snapshot().write().len());
         Ok(w)
@@ -305,8 +402,51 @@ impl Wallet {
         self.state.clock
     }
 
+    /// The ledger entries the wallet still holds (every entry since the last `take_ledger`).
     pub fn ledger(&self) -> &[LedgerEntry] {
         &self.ledger
+    }
+
+    /// Hands the held ledger entries over and forgets them; `seq` keeps counting (SPEC 9). Not a mutation: it moves
+    /// no clock, forgets no record and never fails. The snapshot shrinks by them; the size bound is left as it is
+    /// (an upper bound stays one, and a change near the limit measures exactly).
+    pub fn take_ledger(&mut self) -> Vec<LedgerEntry> {
+        std::mem::take(&mut self.ledger)
+    }
+
+    /// Whether the wallet holds a record for this caller id (a replay of it answers from the record).
+    pub fn has_record(&self, id: &str) -> bool {
+        self.records.get(id).is_some()
+    }
+
+    /// How many lots the wallet holds in memory (with credits, pointed at, or spent and awaiting removal).
+    pub fn lot_count(&self) -> usize {
+        self.state.lots.len()
+    }
+
+    /// The `seq` the next ledger entry will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Days records are kept after their last change.
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
+    }
+
+    /// Changes whenever lots leave the wallet, which renumbers lot indices (see [`Wallet::lot_at`]).
+    pub fn lot_generation(&self) -> u32 {
+        self.dead.generation
+    }
+
+    fn window_ms(&self) -> i64 {
+        i64::from(self.retention_days) * crate::time::MS_PER_DAY
+    }
+
+    /// Whether a record whose last change was `changed` is forgotten as of `at` (held at exactly the window's end,
+    /// forgotten 1 ms later).
+    fn past_retention(&self, changed: Instant, at: Instant) -> bool {
+        at.millis().saturating_sub(changed.millis()) > self.window_ms()
     }
 
     pub fn membership(&self) -> &Membership {
@@ -342,8 +482,7 @@ impl Wallet {
     fn begin(&self, at: Instant) -> Result<(State, Journal)> {
         self.check_clock(at)?;
         let mut state = self.state.clone();
-        let next_seq = self.ledger.last().map_or(1, |e| e.seq + 1);
-        let mut journal = Journal::recording(next_seq);
+        let mut journal = Journal::recording(self.next_seq);
         state.advance(&self.tz, at, &mut journal, &mut |_, _, _| Ok(()))?;
         Ok((state, journal))
     }
@@ -387,17 +526,113 @@ impl Wallet {
             if self.size.0 + growth > limit {
                 return Err(Error::bad_request(
                     "this change would take the wallet's snapshot past the 8 MiB limit; \
-                     start a new wallet for the account's later history",
+                     take the ledger (takeLedger()) and store its entries, which empties it",
                 ));
             }
         }
         // (The ledger's own limit, MAX_LEDGER_ENTRIES, cannot be reached first: 100,000 entries are over 8 MiB.)
         self.size.0 += growth;
+        // Holds that ended in this change (captured, released or expired) name lots that their records keep.
+        let expired = journal
+            .entries
+            .iter()
+            .filter(|e| e.entry_type == EntryType::Expire)
+            .count();
         state.clock = Some(at);
         self.state = state;
+        self.next_seq += journal.entries.len() as u64;
         self.ledger.append(&mut journal.entries);
         self.cache.clear();
+        self.forget(at, expired);
         Ok(())
+    }
+
+    /// Forgets the records past retention as of `at` (a successful mutation's commit), and removes lots with
+    /// nothing left that nothing points at once enough may have gathered ([`PRUNE_AFTER`]).
+    fn forget(&mut self, at: Instant, expired: usize) {
+        let before = self.records.len();
+        let window = self.window_ms();
+        let holds = &self.state.holds;
+        self.records.retain(|(id, r)| {
+            let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| &h.id == id);
+            r.last_change(open)
+                .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
+        });
+        let forgotten = before - self.records.len();
+        let dead = (forgotten + expired).min(u32::MAX as usize) as u32;
+        self.dead.since_prune = self.dead.since_prune.saturating_add(dead);
+        if self.dead.since_prune >= PRUNE_AFTER {
+            self.prune();
+        }
+    }
+
+    /// Which lots the wallet must keep: those with credits, and those open holds and retained records name.
+    pub(crate) fn live_lots(&self) -> Vec<bool> {
+        let lots = &self.state.lots;
+        let mut keep: Vec<bool> = lots.iter().map(|l| !l.credits.is_zero()).collect();
+        let mut mark = |i: usize| {
+            if let Some(k) = keep.get_mut(i) {
+                *k = true;
+            }
+        };
+        for h in &self.state.holds {
+            for &(i, _) in &h.takes {
+                mark(i);
+            }
+        }
+        // Lot ids -> indices, sorted, for the records' draws (which name lots by id).
+        let mut by_id: Vec<(&str, usize)> = lots
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.as_str(), i))
+            .collect();
+        by_id.sort_unstable();
+        for (_, r) in self.records.iter() {
+            for id in r.lot_ids() {
+                if let Ok(k) = by_id.binary_search_by(|(x, _)| (*x).cmp(id)) {
+                    if let Some(&(_, i)) = by_id.get(k) {
+                        mark(i);
+                    }
+                }
+            }
+        }
+        keep
+    }
+
+    /// Removes the lots that [`Wallet::live_lots`] does not keep and renumbers the indices holds and records use.
+    pub(crate) fn prune(&mut self) {
+        self.dead.since_prune = 0;
+        let keep = self.live_lots();
+        if keep.iter().all(|k| *k) {
+            return;
+        }
+        let mut index = Vec::with_capacity(keep.len());
+        let mut next = 0usize;
+        for k in &keep {
+            index.push(next);
+            if *k {
+                next += 1;
+            }
+        }
+        let remap = |takes: &mut Vec<(usize, Credits)>| {
+            for t in takes.iter_mut() {
+                t.0 = index.get(t.0).copied().unwrap_or(t.0);
+            }
+        };
+        for h in &mut self.state.holds {
+            remap(&mut h.takes);
+        }
+        for r in self.records.values_mut() {
+            if let Some(rem) = r.remaining_mut() {
+                remap(rem);
+            }
+        }
+        let mut k = keep.iter();
+        self.state
+            .lots
+            .retain(|_| k.next().copied().unwrap_or(true));
+        self.dead.generation = self.dead.generation.wrapping_add(1);
+        self.cache.clear();
     }
 
     /// The next scheduled event of the current state (cached).
@@ -775,6 +1010,7 @@ impl Wallet {
                 unit_credits: quote.unit_credits,
                 refunded_units: 0,
                 remaining: takes,
+                changed: at,
             })
         })?;
         let result = charge.result.clone();
@@ -828,6 +1064,14 @@ impl Wallet {
                 )))
             }
         };
+        // The refund sees the wallet as of its `at`: a charge whose record is past retention by then is forgotten.
+        if self.past_retention(charge.changed, at) {
+            return Err(Error::not_found(format!(
+                "charge '{charge_id}' is older than this wallet's {} days of retention: its record is forgotten \
+                 and it can no longer be refunded",
+                self.retention_days
+            )));
+        }
         let left = charge.result.units.saturating_sub(charge.refunded_units);
         if units > left {
             return Err(Error::new(
@@ -863,6 +1107,7 @@ impl Wallet {
             })
         })?;
         charge.refunded_units += units;
+        charge.changed = at;
         match self.records.get_mut(charge_id) {
             Some(Record::Charge { charge: c, .. })
             | Some(Record::Hold {
@@ -953,6 +1198,7 @@ impl Wallet {
                 result: hold.clone(),
                 unit_credits: quote.unit_credits,
                 captured: None,
+                released: None,
             },
         );
         Ok(hold)
@@ -1038,6 +1284,7 @@ impl Wallet {
                 unit_credits,
                 refunded_units: 0,
                 remaining: takes,
+                changed: at,
             })
         })?;
         let result = charge.result.clone();
@@ -1061,8 +1308,22 @@ impl Wallet {
                 )));
             }
             s.release_hold(j, hold_id, at).map(|_| ())
-        })
+        })?;
+        if let Some(Record::Hold { released, .. }) = self.records.get_mut(hold_id) {
+            *released = Some(at);
+        }
+        Ok(())
     }
+}
+
+/// `retentionDays`: whole days from 1 to [`MAX_RETENTION_DAYS`].
+pub fn check_retention(days: u32) -> Result<()> {
+    if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+        return Err(Error::bad_request(format!(
+            "retentionDays must be a whole number of days from 1 to {MAX_RETENTION_DAYS}, got {days}"
+        )));
+    }
+    Ok(())
 }
 
 fn positive(credits: Credits, field: &str) -> Result<()> {

@@ -176,6 +176,25 @@ pub fn usage_request(v: &JsValue) -> Result<UsageRequest> {
     UsageRequest::from_raw(&feature, units, tier.as_deref(), seconds)
 }
 
+/// `retentionDays`: a whole number of days from 1 to 400 (`E_BAD_REQUEST` otherwise).
+pub fn retention_days(v: &JsValue) -> Result<u32> {
+    let n = number(v, "retentionDays")?;
+    let max = f64::from(crate::wallet::MAX_RETENTION_DAYS);
+    if !n.is_finite() || n.fract() != 0.0 || !(1.0..=max).contains(&n) {
+        return Err(Error::bad_request(format!(
+            "retentionDays must be a whole number of days from 1 to {}, got {}",
+            crate::wallet::MAX_RETENTION_DAYS,
+            num_text(n)
+        )));
+    }
+    Ok(n as u32)
+}
+
+/// A result that cannot fail to convert, as a JS value.
+pub fn to_js_ok<T: ToJson + ?Sized>(value: &T) -> JsResult<JsValue> {
+    js(to_js(value))
+}
+
 /// A positive whole number field (units to refund or capture).
 pub fn units_field(obj: &JsValue, key: &'static str) -> Result<u64> {
     positive_whole(

@@ -165,10 +165,19 @@ fn busy() -> Error {
 #[wasm_bindgen(js_class = Wallet)]
 impl JsWallet {
     pub fn create(opts: JsValue) -> JsResult<JsWallet> {
-        let wallet = js(object(&opts, "Wallet.create options")
-            .and_then(|o| string_field(o, "timeZone"))
-            .map_err(|e| Error::new(ErrorCode::TimeZone, e.message.clone()))
-            .and_then(|zone| CoreWallet::create(&zone)))?;
+        let wallet = js((|| {
+            let o = object(&opts, "Wallet.create options")
+                .map_err(|e| Error::new(ErrorCode::TimeZone, e.message.clone()))?;
+            let zone = string_field(o, "timeZone")
+                .map_err(|e| Error::new(ErrorCode::TimeZone, e.message.clone()))?;
+            // The zone is checked first (E_TIME_ZONE), then the retention (E_BAD_REQUEST).
+            crate::calendar::TimeZone::new(&zone)?;
+            let days = match optional(field(o, "retentionDays")?) {
+                None => crate::wallet::DEFAULT_RETENTION_DAYS,
+                Some(v) => retention_days(&v)?,
+            };
+            CoreWallet::create_with(&zone, days)
+        })())?;
         Ok(JsWallet {
             inner: Rc::new(RefCell::new(wallet)),
             token: None,
@@ -297,7 +306,8 @@ impl JsWallet {
         }
     }
 
-    /// `[id, kind]` of the lot at `index` (the fast path caches these: a lot's index never changes).
+    /// `[id, kind]` of the lot at `index` (the fast path caches these per lot generation: indices change only when
+    /// lots with nothing left leave the wallet, which changes the generation).
     #[wasm_bindgen(js_name = __lotAt)]
     pub fn lot_at(&self, index: u32) -> JsResult<js_sys::Array> {
         self.read(|w| {
@@ -388,6 +398,29 @@ impl JsWallet {
         self.read(|w| to_js(w.ledger()))
     }
 
+    /// The held ledger entries, handed over and forgotten by the wallet (SPEC 9); `seq` keeps counting. Not a
+    /// mutation: it moves no clock and forgets no record. A read copy from a token holds no ledger: `[]`.
+    #[wasm_bindgen(js_name = takeLedger)]
+    pub fn take_ledger(&self) -> JsResult<JsValue> {
+        if self.token.is_some() {
+            return to_js_ok::<[crate::ledger::LedgerEntry]>(&[]);
+        }
+        let taken = match self.inner.try_borrow_mut() {
+            Ok(mut w) => w.take_ledger(),
+            Err(_) => return Err(to_js_error(busy())),
+        };
+        to_js_ok(taken.as_slice())
+    }
+
+    /// Days the records of charges, closed holds and refunds are kept after their last change.
+    #[wasm_bindgen(getter, js_name = retentionDays)]
+    pub fn retention_days(&self) -> u32 {
+        self.inner
+            .try_borrow()
+            .map(|w| w.retention_days())
+            .unwrap_or(crate::wallet::DEFAULT_RETENTION_DAYS)
+    }
+
     /// When the next scheduled change (expiry, distribution, lapse, hold expiry) happens after `at`, or null.
     #[wasm_bindgen(js_name = nextChange)]
     pub fn next_change(&self, at: JsValue) -> JsResult<JsValue> {
@@ -463,6 +496,7 @@ fn preview_numbers(
         after.agent as f64,
         after.regular as f64,
         planned.takes.len() as f64,
+        f64::from(w.lot_generation()),
     ];
     OUT.with(|cell| {
         let mut out = cell.try_borrow_mut().map_err(|_| busy())?;
