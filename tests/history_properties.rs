@@ -15,9 +15,9 @@ enum Step {
     Wait(i64),
     Login,
     Purchase(u8),
-    Charge(u8, u8),
+    Charge(u8),
     Refund(u8),
-    Hold(u8, u32),
+    Hold(u32),
     Capture(u8),
     Release(u8),
     Take,
@@ -39,9 +39,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (6 * DAY..40 * DAY).prop_map(Step::Wait),
         3 => Just(Step::Login),
         1 => any::<u8>().prop_map(Step::Purchase),
-        8 => (any::<u8>(), any::<u8>()).prop_map(|(i, f)| Step::Charge(i, f)),
+        8 => any::<u8>().prop_map(Step::Charge),
         3 => any::<u8>().prop_map(Step::Refund),
-        2 => (any::<u8>(), 60u32..20 * 86_400).prop_map(|(i, ttl)| Step::Hold(i, ttl)),
+        2 => (60u32..20 * 86_400).prop_map(Step::Hold),
         2 => any::<u8>().prop_map(Step::Capture),
         1 => any::<u8>().prop_map(Step::Release),
         3 => Just(Step::Take),
@@ -120,7 +120,7 @@ impl Run {
                     .purchase(&id, self.now, c(u64::from(*n) + 1))
                     .unwrap();
             }
-            Step::Charge(_, f) => {
+            Step::Charge(f) => {
                 let id = self.id("c");
                 let r = req(FEATURES[usize::from(*f) % FEATURES.len()]);
                 match self.w.charge(&r, self.now, &id, &cat) {
@@ -147,7 +147,7 @@ impl Run {
                     }
                 }
             }
-            Step::Hold(_, ttl) => {
+            Step::Hold(ttl) => {
                 let id = self.id("h");
                 if self
                     .w
