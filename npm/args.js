@@ -129,8 +129,36 @@ export function options(fields) {
   };
 }
 
-/** A usage request `{ feature, units?, tier?, seconds? }`. */
-export const request = options({ feature: value, units: value, tier: value, seconds: value });
+/**
+ * A usage request `{ feature, units?, tier?, seconds? }`: what options() with four value() fields does, written out
+ * (it is on the path of every quote and preview; the generic reader builds its copy by computed keys).
+ */
+export function request(v, what) {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
+  if (typeof v === 'function') return standIn(v, what);
+  let feature, units, tier, seconds, field = 'feature';
+  try {
+    if (isArray(v)) return [];
+    feature = v.feature;
+    field = 'units';
+    units = v.units;
+    field = 'tier';
+    tier = v.tier;
+    field = 'seconds';
+    seconds = v.seconds;
+  } catch (e) {
+    throw unreadable(`${what}.${field}`, e);
+  }
+  const out = {};
+  if (feature !== undefined) out.feature = isData(feature) ? feature : standIn(feature, `${what}.feature`);
+  if (units !== undefined) out.units = isData(units) ? units : standIn(units, `${what}.units`);
+  if (tier !== undefined) out.tier = isData(tier) ? tier : standIn(tier, `${what}.tier`);
+  if (seconds !== undefined) out.seconds = isData(seconds) ? seconds : standIn(seconds, `${what}.seconds`);
+  return out;
+}
+
+/** A primitive (passed as it is by value()). */
+const isData = (v) => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
 /** A map of key ids to keys (verifySnapshot's `keys`): its own properties, each read once and copied as a key. */
 export function keyMap(v, what) {

@@ -456,3 +456,27 @@ test('hostile: readable unusual values are read exactly like plain ones', async 
   assert.eq(signSnapshot(w, { key: bytes, keyId: 'k1', ttlSeconds: 60, at: T1, account: ACCOUNT }),
     signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 60, at: T1, account: ACCOUNT }));
 });
+
+test('hostile: the module\'s internal exports are not reachable from the package', async () => {
+  await ready();
+  // wasm-bindgen's own plumbing is all that may start with `__`: the pointer field, the destructor free() uses, and
+  // the static `__wrap` its glue makes handles with (a handle made by it is not one this package adopted, so every
+  // member refuses it).
+  const PLUMBING = new Set(['__wbg_ptr', '__destroy_into_raw', '__wrap']);
+  const w = Wallet.create({ timeZone: 'UTC' });
+  const c = Catalog.default();
+  for (const [name, obj] of [['Wallet', Wallet], ['Wallet.prototype', Wallet.prototype], ['Catalog', Catalog],
+    ['Catalog.prototype', Catalog.prototype], ['a wallet', w], ['a catalog', c]]) {
+    const names = [];
+    for (let o = obj; o !== null && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+      names.push(...Object.getOwnPropertyNames(o));
+    }
+    const internal = names.filter((n) => n.startsWith('__') && !PLUMBING.has(n));
+    assert.eq(internal, [], `${name}: internal members`);
+  }
+  for (const n of ['__previewFast', '__lotAt', '__sign', '__tokenSerial', '__readSpan', '__balanceFast', '__lotTable', '__projectFast']) {
+    assert.eq(w[n], undefined, n);
+  }
+  w.free();
+  c.free();
+});
