@@ -10,7 +10,7 @@
 // (default 32), BENCH_LATENCY_CALLS (default 300) per account in part 2. With two or more CPUs the load generator
 // runs on CPU 0 and workerd on CPU 1 (taskset), so they do not take turns on one core.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,7 +64,12 @@ const watchdog = setTimeout(async () => {
 }, (ROUNDS * 4 * (SECONDS + 5) + 600) * 1000);
 
 const SERVICE = new URL(server.url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+let agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+/** After a restart the kept-alive sockets are dead: start over with a new agent. */
+function newAgent() {
+  agent.destroy();
+  agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+}
 function call(port, method, p, body) {
   const text = body === undefined ? '' : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -92,8 +97,23 @@ async function fund(account) {
 }
 
 let seq = 0;
+const CLOCK_TICKS = (() => {
+  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
+})();
+/** CPU time workerd has used so far, in microseconds (utime + stime, all threads; Linux /proc), or NaN. */
+function workerdCpuUs() {
+  try {
+    const stat = readFileSync(`/proc/${server.pid()}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1e6 / CLOCK_TICKS);
+  } catch {
+    return NaN;
+  }
+}
+
 async function round(port, accounts) {
   const lat = [];
+  const cpu0 = workerdCpuUs();
   const end = Date.now() + SECONDS * 1000;
   const t0 = Date.now();
   let k = 0;
@@ -105,23 +125,26 @@ async function round(port, accounts) {
   }));
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rps: lat.length / ((Date.now() - t0) / 1000), p50: q(0.5), p99: q(0.99), n: lat.length };
+  return { rps: lat.length / ((Date.now() - t0) / 1000), p50: q(0.5), p99: q(0.99), n: lat.length, cpu: (workerdCpuUs() - cpu0) / lat.length };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const row = (name, xs) => `| ${name} | ${median(xs.map((x) => x.rps)).toFixed(0)} | ${median(xs.map((x) => x.p50)).toFixed(2)} ms | `
-  + `${median(xs.map((x) => x.p99)).toFixed(2)} ms | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} |`;
+  + `${median(xs.map((x) => x.p99)).toFixed(2)} ms | ${median(xs.map((x) => x.cpu)).toFixed(0)} us | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} |`;
 
-/** Three years of 100 charges a day in the engine (the ledger taken every day): the snapshot and every entry. */
-function heavyHistory() {
+/**
+ * `days` days of 100 charges a day in the engine, ending now (the ledger taken every day, as the service does): the
+ * snapshot and every entry. The same generator for every length, so accounts differ only in how old they are.
+ */
+function history(days) {
   const now = Date.now();
-  const start = now - HEAVY_YEARS * 365 * DAY;
+  const start = now - days * DAY;
   const w = Wallet.create({ timeZone: 'UTC' });
   const entries = [];
   w.activateMembership({ at: start, until: now + 300 * DAY, monthlyCredits: 100, monthlyAgentCredits: 20 });
-  w.purchase({ id: 'fund', at: start, credits: 1e12 });
-  const days = HEAVY_YEARS * 365;
   let at = start;
   for (let d = 0; d < days; d++) {
+    // Purchased credits expire after two years: a purchase every 300 days keeps the account funded.
+    if (d % 300 === 0) w.purchase({ id: `fund-${d}`, at: start + d * DAY, credits: 100_000 });
     for (let i = 0; i < 100; i++) {
       at = start + d * DAY + 3_600_000 + i * 60_000;
       w.charge({ feature: 'ai_extender' }, at, { id: `d${d}-${i}` });
@@ -130,7 +153,22 @@ function heavyHistory() {
   }
   const snapshot = JSON.stringify(w.toJSON());
   w.free();
-  return { snapshot, entries, lastAt: at };
+  return { snapshot, entries, lastAt: at, days };
+}
+
+/** Writes a computed history into an account's SQLite file (workerd stopped), as the service would have stored it. */
+function seed(file, account, h, dir) {
+  const lines = ['BEGIN;', 'DELETE FROM snapshot;'];
+  for (let i = 0, part = 0; i < h.snapshot.length; i += 400_000, part++) {
+    lines.push(`INSERT INTO snapshot (part, text) VALUES (${part}, ${sqlText(h.snapshot.slice(i, i + 400_000))});`);
+  }
+  for (const e of h.entries) {
+    lines.push(`INSERT INTO ledger VALUES (${sqlText(account)}, ${e.seq}, ${sqlText(e.at)}, ${sqlText(e.type)}, ${e.ref === undefined ? 'NULL' : sqlText(e.ref)}, ${sqlText(JSON.stringify(e))});`);
+  }
+  lines.push(`UPDATE meta SET last_at = ${h.lastAt}, created_at = ${h.lastAt - h.days * DAY} WHERE k = 1;`, 'COMMIT;');
+  const sqlFile = path.join(dir, `${account}.sql`);
+  writeFileSync(sqlFile, lines.join('\n'));
+  execFileSync('sqlite3', [file, `.read ${sqlFile}`]);
 }
 
 const sqlText = (s) => `'${String(s).replaceAll("'", "''")}'`;
@@ -157,7 +195,7 @@ try {
   }
   console.log(`${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, `
     + `${pinned ? 'load generator on CPU 0, workerd on CPU 1' : 'not pinned'}; medians of rounds`);
-  console.log('| charges | req/s | p50 | p99 | req/s per round |\n|---|---|---|---|---|');
+  console.log('| charges | req/s | p50 | p99 | workerd CPU per request | req/s per round |\n|---|---|---|---|---|---|');
   console.log(row('wallet service, one account', res.svcOne));
   console.log(row('pass-through Worker, one account', res.passOne));
   console.log(row('wallet service, 100 accounts', res.svcMany));
@@ -168,45 +206,44 @@ try {
     console.log('heavy account: skipped (the package has no takeLedger(): build it from a branch with SPEC 9)');
   } else {
     const t0 = Date.now();
-    const heavy = heavyHistory();
-    const before = new Set(sqliteFiles(dataDir));
-    await admin('PUT', '/v1/accounts/bench-heavy', { timeZone: 'UTC' });
-    await server.stop();
-    const [file] = sqliteFiles(dataDir).filter((f) => !before.has(f));
-    if (!file) throw new Error('could not find the heavy account\'s SQLite file');
-    const sqlFile = path.join(dataDir, 'heavy.sql');
-    const lines = ['BEGIN;', 'DELETE FROM snapshot;'];
-    for (let i = 0, part = 0; i < heavy.snapshot.length; i += 400_000, part++) {
-      lines.push(`INSERT INTO snapshot (part, text) VALUES (${part}, ${sqlText(heavy.snapshot.slice(i, i + 400_000))});`);
+    const seeded = [
+      { account: 'bench-heavy', h: history(HEAVY_YEARS * 365), label: `${HEAVY_YEARS} years old, 100 charges a day` },
+      { account: 'bench-week', h: history(7), label: 'one week old, 100 charges a day (the same live state)' },
+    ];
+    newAgent(); // workerd closed the idle kept-alive sockets while the histories were computed
+    for (const x of seeded) {
+      const before = new Set(sqliteFiles(dataDir));
+      await admin('PUT', `/v1/accounts/${x.account}`, { timeZone: 'UTC' });
+      await server.stop();
+      [x.file] = sqliteFiles(dataDir).filter((f) => !before.has(f));
+      if (!x.file) throw new Error(`could not find the SQLite file of ${x.account}`);
+      seed(x.file, x.account, x.h, dataDir);
+      await server.restart();
+      pin();
+      newAgent();
     }
-    for (const e of heavy.entries) {
-      lines.push(`INSERT INTO ledger VALUES ('bench-heavy', ${e.seq}, ${sqlText(e.at)}, ${sqlText(e.type)}, ${e.ref === undefined ? 'NULL' : sqlText(e.ref)}, ${sqlText(JSON.stringify(e))});`);
-    }
-    lines.push(`UPDATE meta SET last_at = ${heavy.lastAt}, created_at = ${heavy.lastAt - HEAVY_YEARS * 365 * DAY} WHERE k = 1;`, 'COMMIT;');
-    writeFileSync(sqlFile, lines.join('\n'));
-    execFileSync('sqlite3', [file, `.read ${sqlFile}`]);
-    await server.restart();
-    pin();
     await fund('bench-new');
-    await admin('POST', '/v1/accounts/bench-new/charges', { id: 'warm', request: { feature: 'ai_extender' } });
-    await admin('POST', '/v1/accounts/bench-heavy/charges', { id: 'warm', request: { feature: 'ai_extender' } }); // load into memory
-    const lat = { heavy: [], fresh: [] };
+    const accounts = [...seeded, { account: 'bench-new', label: 'new: membership and a purchase, no history' }];
+    for (const x of accounts) await admin('POST', `/v1/accounts/${x.account}/charges`, { id: 'warm', request: { feature: 'ai_extender' } });
+    for (const x of accounts) x.lat = [];
     for (let i = 0; i < LATENCY_CALLS; i++) {
-      lat.heavy.push(await admin('POST', '/v1/accounts/bench-heavy/charges', { id: `l${i}`, request: { feature: 'ai_extender' } }));
-      lat.fresh.push(await admin('POST', '/v1/accounts/bench-new/charges', { id: `l${i}`, request: { feature: 'ai_extender' } }));
+      for (const x of accounts) x.lat.push(await admin('POST', `/v1/accounts/${x.account}/charges`, { id: `l${i}`, request: { feature: 'ai_extender' } }));
     }
-    // A cold load too: the object evicted is not under our control in workerd; a restart makes both cold.
+    // Cold: after a restart the object loads its snapshot (never the ledger) on the first call.
     await server.restart();
     pin();
-    const coldHeavy = await admin('POST', '/v1/accounts/bench-heavy/charges', { id: 'cold', request: { feature: 'ai_extender' } });
-    const coldNew = await admin('POST', '/v1/accounts/bench-new/charges', { id: 'cold', request: { feature: 'ai_extender' } });
+    newAgent();
+    for (const x of accounts) x.cold = await admin('POST', `/v1/accounts/${x.account}/charges`, { id: 'cold', request: { feature: 'ai_extender' } });
     const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-    const size = statSync(file).size;
-    console.log(`heavy account: ${heavy.entries.length} ledger rows (${(size / 1e6).toFixed(1)} MB SQLite file), `
-      + `snapshot ${heavy.snapshot.length} bytes; seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const x of seeded) {
+      console.log(`${x.account}: ${x.h.entries.length} ledger rows (${(statSync(x.file).size / 1e6).toFixed(1)} MB SQLite file), `
+        + `snapshot ${x.h.snapshot.length} bytes`);
+    }
+    console.log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     console.log('| one charge at a time | p50 | p99 | first charge after a restart |\n|---|---|---|---|');
-    console.log(`| heavy account (${HEAVY_YEARS} years, 100 charges a day) | ${q(lat.heavy, 0.5).toFixed(2)} ms | ${q(lat.heavy, 0.99).toFixed(2)} ms | ${coldHeavy.toFixed(2)} ms |`);
-    console.log(`| new account, same live lots | ${q(lat.fresh, 0.5).toFixed(2)} ms | ${q(lat.fresh, 0.99).toFixed(2)} ms | ${coldNew.toFixed(2)} ms |`);
+    for (const x of accounts) {
+      console.log(`| ${x.label} | ${q(x.lat, 0.5).toFixed(2)} ms | ${q(x.lat, 0.99).toFixed(2)} ms | ${x.cold.toFixed(2)} ms |`);
+    }
   }
 } finally {
   clearTimeout(watchdog);

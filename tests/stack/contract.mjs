@@ -109,12 +109,16 @@ test('PUT: 201 created, 200 the same settings again, 409 other settings, 400 bad
   eq((await api.call('PUT', `/v1/accounts/${id}`, { timeZone: 'Europe/Berlin', retentionDays: 7 })).status, 200, 'explicit default');
   errorShape(await api.call('PUT', `/v1/accounts/${id}`, { timeZone: 'Asia/Tokyo' }), 409, 'E_IDEMPOTENCY_CONFLICT', 'other zone');
   errorShape(await api.call('PUT', `/v1/accounts/${id}`, { timeZone: 'Europe/Berlin', retentionDays: 30 }), 409, 'E_IDEMPOTENCY_CONFLICT', 'other retention');
+  errorShape(await api.call('PUT', `/v1/accounts/${id}`, { timeZone: 'Europe/Berlin', retentionDays: 0 }), 400, 'E_BAD_REQUEST', 'invalid settings on an existing account');
   errorShape(await api.call('PUT', `/v1/accounts/${newId()}`, { timeZone: 'Mars/Olympus' }), 400, 'E_TIME_ZONE', 'bad zone');
   errorShape(await api.call('PUT', `/v1/accounts/${newId()}`, {}), 400, 'E_TIME_ZONE', 'no zone');
   const r30 = newId();
   eq((await api.call('PUT', `/v1/accounts/${r30}`, { timeZone: 'UTC', retentionDays: 30 })).body,
     { account: r30, timeZone: 'UTC', retentionDays: 30 }, 'retention 30');
-  for (const bad of [0, 401, 1.5, '7', null]) {
+  const nul = newId();
+  eq((await api.call('PUT', `/v1/accounts/${nul}`, { timeZone: 'UTC', retentionDays: null })).body,
+    { account: nul, timeZone: 'UTC', retentionDays: 7 }, 'retention null is the default (as in the engine)');
+  for (const bad of [0, 401, 1.5, '7']) {
     errorShape(await api.call('PUT', `/v1/accounts/${newId()}`, { timeZone: 'UTC', retentionDays: bad }), 400, 'E_BAD_REQUEST', `retention ${bad}`);
   }
   // The zone is checked first.

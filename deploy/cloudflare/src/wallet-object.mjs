@@ -68,9 +68,8 @@ export class Wallet extends DurableObject {
     if (!meta) return false;
     const parts = this.sql.exec('SELECT text FROM snapshot ORDER BY part').toArray();
     const wallet = EngineWallet.fromJSON(parts.map((p) => p.text).join(''));
-    const seq = this.sql.exec('SELECT max(seq) AS seq FROM ledger').one().seq;
     this.meta = { account: meta.account, timeZone: meta.time_zone, retentionDays: meta.retention_days,
-      lastAt: meta.last_at, lastSeq: seq ?? -1 };
+      lastAt: meta.last_at };
     this.wallet = wallet;
     return true;
   }
@@ -160,9 +159,14 @@ export class Wallet extends DurableObject {
 
   /** PUT: 201 created, 200 when it exists with the same settings, 409 with other settings. */
   create(account, body, now) {
-    const timeZone = body.timeZone;
-    const retentionDays = body.retentionDays === undefined ? DEFAULT_RETENTION_DAYS : body.retentionDays;
+    // The engine checks the settings (E_TIME_ZONE first, then E_BAD_REQUEST for retention) and says what they
+    // amount to (defaults filled in), also when the account exists: invalid settings are 400 either way.
+    const opts = body.retentionDays === undefined ? { timeZone: body.timeZone } : { timeZone: body.timeZone, retentionDays: body.retentionDays };
+    const wallet = EngineWallet.create(opts);
+    const timeZone = wallet.timeZone;
+    const retentionDays = wallet.retentionDays ?? DEFAULT_RETENTION_DAYS;
     if (this.load()) {
+      wallet.free();
       const same = this.meta.timeZone === timeZone && this.meta.retentionDays === retentionDays;
       if (!same) {
         throw codeError('E_IDEMPOTENCY_CONFLICT', `account ${account} exists with other settings `
@@ -170,8 +174,6 @@ export class Wallet extends DurableObject {
       }
       return json(200, { account, timeZone, retentionDays });
     }
-    const opts = body.retentionDays === undefined ? { timeZone } : { timeZone, retentionDays };
-    const wallet = EngineWallet.create(opts); // E_TIME_ZONE, E_BAD_REQUEST (retention)
     const snapshot = JSON.stringify(wallet.toJSON());
     try {
       this.ctx.storage.transactionSync(() => {
@@ -192,7 +194,7 @@ export class Wallet extends DurableObject {
       throw storageError(err);
     }
     this.wallet = wallet;
-    this.meta = { account, timeZone, retentionDays, lastAt: now, lastSeq: -1 };
+    this.meta = { account, timeZone, retentionDays, lastAt: now };
     return json(201, { account, timeZone, retentionDays });
   }
 
@@ -210,7 +212,7 @@ export class Wallet extends DurableObject {
    */
   commit(at, requestId, kind, result) {
     const { account } = this.meta;
-    const entries = this.takeEntries();
+    const entries = this.wallet.takeLedger(); // handed over: the engine forgets them (SPEC 9)
     const snapshot = JSON.stringify(this.wallet.toJSON());
     const lastAt = Math.max(this.meta.lastAt, at);
     const prune = ++this.commits % 64 === 0;
@@ -236,16 +238,7 @@ export class Wallet extends DurableObject {
       throw storageError(err);
     }
     this.meta.lastAt = lastAt;
-    if (entries.length) this.meta.lastSeq = entries[entries.length - 1].seq;
     return json(200, result);
-  }
-
-  /** The entries to append: the engine's takeLedger() (the engine forgets them once they are handed over). */
-  takeEntries() {
-    if (typeof this.wallet.takeLedger === 'function') return this.wallet.takeLedger();
-    // A package built before takeLedger (SPEC 9) existed: the same entries, read from the full ledger by seq.
-    const last = this.meta.lastSeq;
-    return this.wallet.ledger().filter((e) => e.seq > last);
   }
 
   ledgerPage(query) {

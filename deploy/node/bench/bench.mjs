@@ -2,7 +2,9 @@
 //   1. charges/s and p50/p99 on ONE account (every call waits for that account's row lock);
 //   2. charges/s and p50/p99 across 100 accounts;
 //   3. the latency of one charge at a time on a three-year-old account (100 charges a day for three years, written
-//      through the engine and stored as the service stores it: snapshot + every ledger row) next to a new account.
+//      through the engine and stored as the service stores it: snapshot + every ledger row) next to an account with
+//      one week of the same activity (the same live state: retention is 7 days) and a new account;
+//   and, as the floor under (1), the same transaction shape straight on PostgreSQL without HTTP or engine.
 // Its own PostgreSQL in a temporary directory (fsync on, as in production), one server process, keep-alive clients.
 //   BENCH_SECONDS (default 5 per load run), BENCH_CONCURRENCY (default 16), BENCH_YEARS (default 3)
 import { spawn } from 'node:child_process';
@@ -111,14 +113,14 @@ async function member(account) {
  * A member since YEARS years, 100 charges a day (5 a refund), written as the service writes: every ledger row and
  * the snapshot. Returns { rows, snapshotBytes }.
  */
-async function oldAccount(pool, account) {
-  const start = Date.now() - YEARS * 365 * DAY - DAY;
+async function oldAccount(pool, account, days = YEARS * 365) {
+  const start = Date.now() - days * DAY - DAY;
   const wallet = Wallet.create({ timeZone: 'Europe/Berlin' });
   const rows = [];
   const take = () => { for (const e of wallet.takeLedger()) rows.push(entryToRow(e)); };
   wallet.activateMembership({ at: start, until: Date.now() + 400 * DAY, monthlyCredits: 3000, monthlyAgentCredits: 500 });
   let last = start;
-  for (let d = 0; d < YEARS * 365; d++) {
+  for (let d = 0; d < days; d++) {
     const day = start + d * DAY;
     // Purchased credits expire after two years: buy a year's worth every year.
     if (d % 365 === 0) wallet.purchase({ id: `bench-credits-${d}`, at: day, credits: 200_000 });
@@ -152,6 +154,43 @@ async function oldAccount(pool, account) {
   return { rows: rows.length, snapshotBytes: Buffer.byteLength(snapshot) };
 }
 
+/**
+ * The floor under one account's rate: the same transaction shape straight on PostgreSQL (BEGIN, SELECT ... FOR
+ * UPDATE of one row, one UPDATE of a 1 KB snapshot, COMMIT), no HTTP and no engine, `CONCURRENCY` loops.
+ */
+async function rawTransactions(pool) {
+  await pool.query('CREATE TABLE IF NOT EXISTS bench_row (id int PRIMARY KEY, version bigint, snapshot text)');
+  await pool.query("INSERT INTO bench_row VALUES (1, 1, repeat('x', 1000)) ON CONFLICT DO NOTHING");
+  const lat = [];
+  let stop = false;
+  let measuring = false;
+  const loops = Array.from({ length: CONCURRENCY }, async () => {
+    while (!stop) {
+      const c = await pool.connect();
+      const t = performance.now();
+      try {
+        await c.query('BEGIN');
+        await c.query('SELECT version FROM bench_row WHERE id = 1 FOR UPDATE');
+        await c.query("UPDATE bench_row SET version = version + 1, snapshot = repeat('y', 1000) WHERE id = 1");
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+      if (measuring) lat.push(performance.now() - t);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(loops);
+  lat.sort((a, b) => a - b);
+  return { label: 'PostgreSQL alone, one row (no HTTP, no engine)', rps: lat.length / elapsed, p50: pct(lat, 0.5), p99: pct(lat, 0.99), calls: lat.length, errors: 0 };
+}
+
 /** One charge at a time, alternating between the accounts, `n` each: p50/p99 per account. */
 async function sequential(accounts, n) {
   const lat = Object.fromEntries(accounts.map((a) => [a, []]));
@@ -169,7 +208,7 @@ async function sequential(accounts, n) {
   });
 }
 
-const pool = new pg.Pool({ connectionString: cluster.url, max: 2 });
+const pool = new pg.Pool({ connectionString: cluster.url, max: 10 });
 try {
   await healthy();
   console.log(`Node wallet service bench: loopback, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, `
@@ -181,6 +220,7 @@ try {
   const results = [];
   results.push(await load('one-account', () => 'one'));
   results.push(await load('100-accounts', () => many[k++ % many.length]));
+  results.push(await rawTransactions(pool));
   console.log('| load | charges/s | p50 | p99 | calls measured |');
   console.log('|---|---|---|---|---|');
   for (const r of results) {
@@ -190,11 +230,14 @@ try {
   const t0 = performance.now();
   const old = await oldAccount(pool, 'three-years');
   console.log(`\nthree-year-old account: ${old.rows} ledger rows written, snapshot ${old.snapshotBytes} bytes (built in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  // The same activity for one week only: the same live state (retention 7 days) without the history.
+  await oldAccount(pool, 'one-week', 7);
   await member('new');
+  const names = ['three-years', 'one-week', 'new'];
   const sizes = await pool.query(`SELECT account, length(snapshot) AS bytes, (SELECT count(*) FROM ledger l WHERE l.account = a.account) AS rows
-    FROM accounts a WHERE account IN ('three-years', 'new') ORDER BY account DESC`);
-  await sequential(['three-years', 'new'], 20); // warm-up: both wallets resident
-  const seq = await sequential(['three-years', 'new'], 300);
+    FROM accounts a WHERE account = ANY($1)`, [names]);
+  await sequential(names, 20); // warm-up: the wallets resident
+  const seq = await sequential(names, 200);
   console.log('| account | ledger rows | snapshot bytes | charge p50 | charge p99 |');
   console.log('|---|---|---|---|---|');
   for (const s of seq) {

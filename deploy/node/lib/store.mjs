@@ -150,7 +150,7 @@ export class WalletStore {
     const wallet = Wallet.create(opts);
     let kept = false;
     try {
-      const settings = { timeZone: wallet.timeZone, retentionDays: wallet.retentionDays ?? retentionDays ?? 7 };
+      const settings = { timeZone: wallet.timeZone, retentionDays: wallet.retentionDays };
       const res = await this.query(
         `INSERT INTO accounts (account, time_zone, retention_days, version, snapshot) VALUES ($1, $2, $3, 1, $4)
          ON CONFLICT (account) DO NOTHING`,
