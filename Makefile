@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 
-.PHONY: all test demo pkg tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack test-stack-node stack-node screenshots fuzz bench bench-native bench-js bench-stack bench-stack-node bench-limits bench-history clean
+.PHONY: all test demo pkg check-reproducible tools lint test-rust test-canary test-js test-e2e test-docs test-consumer test-stack stack test-stack-node stack-node screenshots fuzz bench bench-native bench-js bench-stack bench-stack-node bench-limits bench-history clean
 
 all: pkg
 
@@ -29,9 +29,15 @@ test-canary:
 	  echo "canary: the property tests caught the deliberately wrong rule (as they must)"; \
 	else tail -20 /tmp/credit-engine-canary.log; echo "canary: the property tests did not catch the wrong rule"; exit 1; fi
 
+# wasm-pack on the stable toolchain of rust-toolchain.toml (no nightly anywhere here); prints size and sha256.
 pkg:
 	scripts/ensure-tools.sh wasm js
 	scripts/build-pkg.sh
+
+# Two clean builds of the package give the same bytes (removes this crate's wasm artefacts only, not target/).
+check-reproducible:
+	scripts/ensure-tools.sh wasm js
+	scripts/check-reproducible.sh
 
 test-js: pkg
 	scripts/ensure-tools.sh browser

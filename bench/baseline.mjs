@@ -24,7 +24,24 @@ function fail(code, message) {
   return err;
 }
 
-const iso = (ms) => new Date(ms).toISOString();
+const P2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? '0' : '') + i);
+/** `new Date(ms).toISOString()` for the instants a time may name (years 0001-9999), without a Date. */
+function iso(ms) {
+  const days = Math.floor(ms / 86_400_000);
+  let rem = ms - days * 86_400_000;
+  const z = days + 719_468, era = Math.floor(z / 146_097), doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(rem / 3_600_000);
+  rem -= h * 3_600_000;
+  const mi = Math.floor(rem / 60_000);
+  rem -= mi * 60_000;
+  const s = Math.floor(rem / 1000), f = rem - s * 1000;
+  return `${P2[Math.floor(y / 100)]}${P2[y % 100]}-${P2[m]}-${P2[d]}T${P2[h]}:${P2[mi]}:${P2[s]}.${f < 100 ? (f < 10 ? '00' : '0') : ''}${f}Z`;
+}
 
 /** Epoch milliseconds of a time argument: a number, a Date or an ISO-8601 string. */
 function millis(t) {

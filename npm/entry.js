@@ -1,7 +1,84 @@
-// What every runtime entry shares: loading once, the fast paths of the reads, freed-handle guards, memoryBytes(),
+// What every runtime entry shares: loading once, the guarded API (every argument copied into plain values before it
+// reaches the module: npm/args.js), the fast paths of the reads (npm/fast.js, on the copied values), memoryBytes(),
 // signSnapshot and verifySnapshot.
 import { Catalog, Wallet, Watcher, __verify } from './credit_engine.js';
-import { guardFreed, installFastPaths } from './fast.js';
+import {
+  adopt, catalogOption, guard, handle, json, key, keyMap, options, request, time, value,
+} from './args.js';
+import { fastPaths } from './fast.js';
+
+let instance = null;
+
+// ---- the guarded API (installed once, when this module loads) --------------------------------------------------
+
+const catalogId = Object.getOwnPropertyDescriptor(Catalog.prototype, 'id').get;
+const catalogToJSON = Catalog.prototype.toJSON; // the module's own, for handles this package made
+// The module's internal exports, for this file only (guard() removes them from the prototype).
+const INTERNAL = ['__balanceFast', '__lotAt', '__lotTable', '__previewFast', '__projectFast', '__readSpan', '__sign',
+  '__tokenSerial'];
+const {
+  __balanceFast: balanceFast, __lotAt: lotAt, __lotTable: lotTable, __previewFast: previewFast,
+  __projectFast: projectFast, __readSpan: readSpan, __sign: sign,
+} = Wallet.prototype;
+const tokenSerial = Object.getOwnPropertyDescriptor(Wallet.prototype, '__tokenSerial').get;
+const catalog = catalogOption(Catalog, catalogId);
+const projectOptions = options({ from: time, to: time });
+const fast = fastPaths({
+  Wallet,
+  Catalog,
+  memory: () => instance.memory,
+  internal: { readSpan, previewFast, balanceFast, lotTable, lotAt, projectFast, catalogId, catalogToJSON },
+  readers: { request, time, catalog, projectOptions },
+});
+/** A watch callback: a function is passed as it is (the module calls it through a catching import). */
+const callback = (v, what) => (typeof v === 'function' ? v : value(v, what));
+const watchOptions = options({ now: time });
+
+guard(Catalog, {
+  statics: { default: [], fromJSON: [[json, 'Catalog.fromJSON spec']] },
+  methods: { quote: fast.quote },
+});
+
+guard(Wallet, {
+  internal: INTERNAL,
+  statics: {
+    create: [[options({ timeZone: value, retentionDays: value }), 'Wallet.create options']],
+    fromJSON: [[json, 'Wallet.fromJSON snapshot']],
+  },
+  methods: {
+    startTrial: [[options({ at: time, until: time, credits: value }), 'startTrial options']],
+    activateMembership: [[options({ at: time, until: time, monthlyCredits: value, monthlyAgentCredits: value }),
+      'activateMembership options']],
+    dailyLogin: [[options({ at: time, credits: value }), 'dailyLogin options']],
+    grantPromotion: [[options({ id: value, at: time, credits: value, expiresAt: time }), 'grantPromotion options']],
+    purchase: [[options({ id: value, at: time, credits: value }), 'purchase options']],
+    balance: fast.balance,
+    nextChange: [[time, 'nextChange at']],
+    charge: [[request, 'charge req'], [time, 'charge at'], [options({ id: value, catalog }), 'charge options']],
+    refund: [[value, 'refund chargeId'], [options({ units: value, at: time, id: value }), 'refund options']],
+    hold: [[request, 'hold req'], [time, 'hold at'], [options({ id: value, ttlSeconds: value, catalog }), 'hold options']],
+    capture: [[value, 'capture holdId'], [options({ units: value, at: time }), 'capture options']],
+    release: [[value, 'release holdId'], [options({ at: time }), 'release options']],
+    project: fast.project,
+    ledger: fast.ledger,
+    toJSON: fast.toJSON,
+    watch: (original, check) => function watch(cb, o) {
+      check(this);
+      return adopt(original.call(this, callback(cb, 'watch callback'), watchOptions(o, 'watch options')), Watcher);
+    },
+    preview: fast.preview,
+  },
+});
+
+// Every Wallet method that is not a read drops what the fast paths keep for the wallet (outside the guard).
+fast.dropOnChange();
+
+guard(Watcher, {});
+
+const signOptions = options({ key, keyId: value, ttlSeconds: value, at: time, account: value, catalog });
+const verifyOptions = options({ keys: keyMap, at: time, catalog });
+
+// ---- loading -------------------------------------------------------------------------------------------------------
 
 /**
  * `load()` instantiates the module and returns its exports (or a promise of them). Returns the entry's `ready` and
@@ -9,9 +86,6 @@ import { guardFreed, installFastPaths } from './fast.js';
  */
 export function entry(load) {
   let loading = null;
-  let instance = null;
-  guardFreed(Wallet, Catalog, Watcher);
-  installFastPaths(Wallet, Catalog, () => instance.memory); // outermost: fast paths check for freed handles themselves
 
   /** Loads the WebAssembly module; idempotent. Call (and await) it before anything else. */
   function ready() {
@@ -37,18 +111,16 @@ export function entry(load) {
   return { ready, memoryBytes };
 }
 
+// ---- signed tokens -------------------------------------------------------------------------------------------------
+
 /**
  * A signed token (`ce2.<payload>.<signature>`, HMAC-SHA-256) of the wallet's compact snapshot bound to
- * `options.account`, for the edge's verifySnapshot. The signing is Rust's; this only checks that `wallet` is a live
- * Wallet, with a typed error.
+ * `options.account`, for the edge's verifySnapshot. The signing is Rust's; this checks that `wallet` is a live
+ * Wallet and copies the options.
  */
-export function signSnapshot(wallet, options) {
-  if (!(wallet instanceof Wallet) || wallet.__wbg_ptr === 0) {
-    const err = new Error('E_BAD_REQUEST: signSnapshot(wallet, options): wallet must be a Wallet that was not freed');
-    err.code = 'E_BAD_REQUEST';
-    throw err;
-  }
-  return wallet.__sign(options);
+export function signSnapshot(wallet, o) {
+  const w = handle(wallet, Wallet, 'signSnapshot wallet');
+  return sign.call(w, signOptions(o, 'signSnapshot options'));
 }
 
 /** Tokens this module has verified, by text -> the serial number the engine remembers them under (oldest first). */
@@ -62,18 +134,21 @@ const REMEMBER_MAX = 64; // the engine's own memory (crate::token::CACHE_TOKENS)
  * passes the engine's serial number for it instead, and the engine runs the same checks (key, validity window,
  * catalog).
  */
-export function verifySnapshot(token, options) {
-  const serial = typeof token === 'string' ? remembered.get(token) : undefined;
+export function verifySnapshot(token, o) {
+  const text = value(token, 'verifySnapshot token');
+  const opts = verifyOptions(o, 'verifySnapshot options');
+  const serial = typeof text === 'string' ? remembered.get(text) : undefined;
   if (serial !== undefined) {
-    const wallet = __verify(undefined, serial, options);
+    const wallet = adopt(__verify(undefined, serial, opts), Wallet);
     if (wallet !== undefined) return wallet;
-    remembered.delete(token); // forgotten by the engine, or another key under its id: the text path answers
+    remembered.delete(text); // forgotten by the engine, or another key under its id: the text path answers
   }
-  const wallet = __verify(token, 0, options);
-  const now = wallet.__tokenSerial; // 0: not remembered by the engine (a token over 16 KiB)
+  const wallet = adopt(__verify(text, 0, opts), Wallet);
+  const now = tokenSerial.call(wallet); // 0: not remembered by the engine (a token over 16 KiB)
   if (now !== 0) {
     if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value);
-    remembered.set(token, now);
+    remembered.set(text, now);
   }
   return wallet;
 }
+

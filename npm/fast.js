@@ -4,30 +4,67 @@
 // every number comes from the Rust core; anything unusual (wrong types, ISO-string times, foreign catalogs, errors)
 // goes down the generic path, which answers or throws exactly as before.
 //
+// Like every entry point, each fast path first copies its arguments into plain values (npm/args.js: every read of a
+// caller's value happens there, inside try, and a throwing read is E_BAD_REQUEST naming the argument); everything
+// below works on those copies only, and the module sees numbers, the copies and handles this package made.
+//
 // What is kept, and why it is exact:
 // - A catalog is immutable, so its quotes are kept per request once the core has computed them.
 // - A wallet's reads are kept until the wallet may have changed: every method that is not a read drops what the
-//   wallet's handle keeps, before and after it runs (so a read made from inside one, by an argument's getter, is not
+//   wallet's handle keeps, before and after it runs (so a read made from inside one, by a watch callback, is not
 //   kept either). Lot indices, lot strings and results are never used across such a call.
 // - The core reports, with each read, the span of instants [lo, hi) that see the same wallet state (no scheduled
 //   event inside it); a kept result answers only for an instant inside its span.
 // - Every call returns fresh objects: a caller may change what it got without touching anything kept.
 // - Module memory: a view of it is taken after the call that wrote the numbers and read in full before any further
 //   call into the module (which may grow the memory and detach the view).
+// What is kept lives in WeakMaps keyed by the handle (never on the handle itself), so keeping and dropping it runs
+// no code of the caller's, whatever `this` is.
+import { isLive } from './args.js';
+
 const HEAD = 11; // numbers before the draws of __previewFast; see JsWallet::preview_fast in src/js/mod.rs
 const BALANCE_HEAD = 19; // numbers before the lots of __balanceFast; see src/js/fast.rs
-const KEPT = Symbol('credit-engine reads');
-const QUOTES = Symbol('credit-engine quotes');
 const MAX_KEPT = 32; // previews kept per wallet and quotes per feature
 const EVENTS = ['start', 'expire', 'distribution', 'lapse', 'hold_expiry']; // = EVENTS in src/js/fast.rs
-/** Wallet methods that only read, and free (everything else drops what a wallet keeps). */
+/** Wallet methods that only read, and free (every other method drops what a wallet keeps). */
 const READS = new Set(['constructor', 'free', 'balance', 'preview', 'project', 'ledger', 'nextChange', 'toJSON', 'watch']);
+const isArray = Array.isArray;
 
-const iso = (ms) => new Date(ms).toISOString();
-/** Epoch milliseconds of a time argument the fast paths take (a whole number or a Date), else NaN. */
-const millis = (at) => (typeof at === 'number' ? (Math.floor(at) === at ? at : NaN) : at instanceof Date ? at.getTime() : NaN);
+const P2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? '0' : '') + i);
+/** `new Date(ms).toISOString()` for the instants a time may name (years 0001-9999), without a Date. */
+function iso(ms) {
+  const days = Math.floor(ms / 86_400_000);
+  let rem = ms - days * 86_400_000;
+  const z = days + 719_468, era = Math.floor(z / 146_097), doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(rem / 3_600_000);
+  rem -= h * 3_600_000;
+  const mi = Math.floor(rem / 60_000);
+  rem -= mi * 60_000;
+  const s = Math.floor(rem / 1000), f = rem - s * 1000;
+  return `${P2[Math.floor(y / 100)]}${P2[y % 100]}-${P2[m]}-${P2[d]}T${P2[h]}:${P2[mi]}:${P2[s]}.${f < 100 ? (f < 10 ? '00' : '0') : ''}${f}Z`;
+}
+/** Epoch milliseconds of a copied time argument (a Date was already turned into its milliseconds), else NaN. */
+const millis = (at) => (typeof at === 'number' && Math.floor(at) === at ? at : NaN);
+/** A copied request or options object (npm/args.js makes them fresh plain objects); primitives and stand-ins not. */
+const plain = (v) => typeof v === 'object' && v !== null && !isArray(v);
 
-export function installFastPaths(Wallet, Catalog, memory) {
+/**
+ * The fast paths, as replacements for guard() (npm/args.js): each entry is `(original, check) => method`, where
+ * `original` is the module's own method (the generic path) and `check(this)` refuses a foreign or freed `this`.
+ * `internal`: the module's internal exports (taken off the prototype before guard() hides them); `readers`: the
+ * argument copiers of npm/args.js; `memory()`: the module memory. `dropOnChange(Wallet)` wraps, after guard(), every
+ * Wallet method that is not a read so that it drops what the wallet keeps.
+ */
+export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
+  const { readSpan, previewFast, balanceFast, lotTable, lotAt, projectFast, catalogId, catalogToJSON } = internal;
+  const { request, time, catalog: readCatalog, projectOptions } = readers;
+  const keptBy = new WeakMap(); // wallet handle -> what it keeps (see kept())
+  const quotesBy = new WeakMap(); // catalog handle -> Map feature -> [{ units, tier, seconds, quote }]
   let view = new Float64Array(0);
   /** A view of the whole module memory, renewed when the memory has grown (which empties old views). */
   function numbers() {
@@ -36,27 +73,32 @@ export function installFastPaths(Wallet, Catalog, memory) {
   }
 
   // ----- what a wallet keeps -----
-  for (const name of Object.getOwnPropertyNames(Wallet.prototype)) {
-    const d = Object.getOwnPropertyDescriptor(Wallet.prototype, name);
-    if (READS.has(name) || name.startsWith('__') || typeof d.value !== 'function') continue;
-    const f = d.value;
-    d.value = function (a, b, c) {
-      const handle = typeof this === 'object' && this !== null;
-      if (handle) this[KEPT] = undefined;
-      try {
-        return f.call(this, a, b, c);
-      } finally {
-        if (handle) this[KEPT] = undefined;
-      }
-    };
-    Object.defineProperty(Wallet.prototype, name, d);
+  function dropOnChange() {
+    const proto = Wallet.prototype;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, name);
+      if (READS.has(name) || typeof d.value !== 'function') continue;
+      const f = d.value;
+      d.value = { [name](a, b, c) {
+        keptBy.delete(this);
+        try {
+          return f.call(this, a, b, c);
+        } finally {
+          keptBy.delete(this);
+        }
+      } }[name];
+      Object.defineProperty(proto, name, d);
+    }
   }
 
   /** What the handle keeps for the state seen by reads in [lo, hi) (created on first use). */
   function kept(w) {
-    return w[KEPT] ?? (w[KEPT] = {
-      lo: 0, hi: 0, balanceFrom: 0, previews: [], balance: null, table: null, names: [], ledger: null, json: null,
-    });
+    let k = keptBy.get(w);
+    if (k === undefined) {
+      k = { lo: 0, hi: 0, balanceFrom: 0, previews: [], balance: null, table: null, names: [], ledger: null, json: null };
+      keptBy.set(w, k);
+    }
+    return k;
   }
 
   /** Moves what `k` keeps to the span [lo, hi) (dropping results of another span). */
@@ -73,7 +115,7 @@ export function installFastPaths(Wallet, Catalog, memory) {
   /** `[id, kind, grantedAt, expiresAt, agentOnly]` of every lot, by index, valid while `k` is. */
   function table(w, k) {
     if (k.table === null) {
-      const text = w.__lotTable();
+      const text = lotTable.call(w);
       k.table = text === '' ? [] : text.split('\u0002').map((row) => {
         const [id, kind, grantedAt, expiresAt, agent] = row.split('\u0001');
         return { id, kind, grantedAt, expiresAt: expiresAt === '' ? null : expiresAt, agentOnly: agent === '1' };
@@ -88,23 +130,18 @@ export function installFastPaths(Wallet, Catalog, memory) {
       const l = k.table[index];
       return [l.id, l.kind];
     }
-    return k.names[index] ?? (k.names[index] = w.__lotAt(index));
+    return k.names[index] ?? (k.names[index] = lotAt.call(w, index));
   }
 
   // ----- Catalog.quote -----
-  const genericQuote = Catalog.prototype.quote;
   const copyQuote = (q) => ({ feature: q.feature, agent: q.agent, tier: q.tier, units: q.units, unitCredits: q.unitCredits, credits: q.credits, catalog: q.catalog });
-  define(Catalog, 'quote', function quote(req) {
-    if (!(this instanceof Catalog) || this.__wbg_ptr === 0 || typeof req !== 'object' || req === null || Array.isArray(req)) {
-      return genericQuote.call(this, req);
-    }
-    let feature, units, tier, seconds;
-    try {
-      ({ feature, units, tier, seconds } = req);
-    } catch {
-      return genericQuote.call(this, req);
-    }
-    const byFeature = this[QUOTES] ?? (this[QUOTES] = new Map());
+  const quote = (generic, check) => function quote(r) {
+    check(this);
+    const req = request(r, 'Catalog.quote req');
+    if (!plain(req)) return generic.call(this, req);
+    const { feature, units, tier, seconds } = req; // a fresh plain copy: reading it runs no caller code
+    let byFeature = quotesBy.get(this);
+    if (byFeature === undefined) quotesBy.set(this, (byFeature = new Map()));
     const list = byFeature.get(feature);
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
@@ -112,36 +149,33 @@ export function installFastPaths(Wallet, Catalog, memory) {
         if (e.units === units && e.tier === tier && e.seconds === seconds) return copyQuote(e.quote);
       }
     }
-    // Priced by the core from exactly the values read above (a getter may answer differently next time).
-    const q = genericQuote.call(this, { feature, units, tier, seconds });
+    const q = generic.call(this, req);
     if (typeof feature === 'string') {
       if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
       else if (list.length < MAX_KEPT) list.push({ units, tier, seconds, quote: copyQuote(q) });
     }
     return q;
-  });
+  };
 
   // ----- Wallet.preview -----
-  const genericPreview = Wallet.prototype.preview;
   const tables = new WeakMap();
   let defaultTable = null;
-  const featureTable = (catalog) => ({ id: catalog.id, index: new Map(catalog.toJSON().features.map((f, i) => [f.id, i])), catalog });
-  /** The feature table of a catalog argument (the default when absent), or null for anything unusual. */
-  function describe(catalog) {
-    if (catalog === undefined || catalog === null) {
+  const featureTable = (c) => ({
+    id: catalogId.call(c), index: new Map(catalogToJSON.call(c).features.map((f, i) => [f.id, i])), catalog: c,
+  });
+  /**
+   * The feature table of a catalog argument (the default when absent), or null for anything unusual. `c` is the
+   * caller's value, but only ever used as a handle this package made (isLive reads nothing of anything else); the
+   * catalog's id and spec are read with the class's own members.
+   */
+  function describe(c) {
+    if (c === undefined || c === null) {
       if (!defaultTable) defaultTable = featureTable(Catalog.default()); // kept for the life of the module
       return defaultTable;
     }
-    if (!(catalog instanceof Catalog) || catalog.__wbg_ptr === 0) return null; // freed: the generic path says so
-    let t = tables.get(catalog);
-    if (!t) {
-      try {
-        t = featureTable(catalog);
-      } catch {
-        return null;
-      }
-      tables.set(catalog, t);
-    }
+    if (!isLive(c, Catalog)) return null; // foreign: the generic path says so
+    let t = tables.get(c);
+    if (!t) tables.set(c, (t = featureTable(c)));
     return t;
   }
   const copyPreview = (p) => {
@@ -157,24 +191,23 @@ export function installFastPaths(Wallet, Catalog, memory) {
     };
   };
 
-  define(Wallet, 'preview', function preview(req, at, catalog) {
-    if (!(this instanceof Wallet) || this.__wbg_ptr === 0 || typeof req !== 'object' || req === null) return genericPreview.call(this, req, at, catalog);
-    let feature, units, tier, seconds;
-    try {
-      ({ feature, units, tier, seconds } = req);
-    } catch {
-      return genericPreview.call(this, req, at, catalog);
-    }
-    const t = describe(catalog);
+  const preview = (generic, check) => function preview(r, a, c) {
+    check(this);
+    const req = request(r, 'preview req');
+    const at = time(a, 'preview at');
+    const cat = readCatalog(c, 'preview catalog'); // a freed catalog is refused here
+    if (!plain(req)) return generic.call(this, req, at, cat);
+    const { feature, units, tier, seconds } = req;
+    const t = describe(c);
     const f = t === null ? undefined : t.index.get(feature);
     const ms = millis(at);
     if (f === undefined || Number.isNaN(ms)
       || !(units === undefined || (typeof units === 'number' && units > 0))
       || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
       || !(tier === undefined || tier === 'general' || tier === 'premium')) {
-      return genericPreview.call(this, req, at, catalog);
+      return generic.call(this, req, at, cat);
     }
-    let k = this[KEPT];
+    let k = keptBy.get(this);
     if (k !== undefined && ms >= k.lo && ms < k.hi) {
       const list = k.previews;
       for (let i = 0; i < list.length; i++) {
@@ -182,17 +215,17 @@ export function installFastPaths(Wallet, Catalog, memory) {
         if (e.t === t && e.f === f && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
       }
     } else {
-      const s = this.__readSpan(ms);
-      if (s === 0) return genericPreview.call(this, req, at, catalog); // an error: the generic path throws it typed
+      const s = readSpan.call(this, ms);
+      if (s === 0) return generic.call(this, req, at, cat); // an error: the generic path throws it typed
       const m = numbers(), h = s / 8;
       k = kept(this);
       span(k, m[h], m[h + 1], m[h + 2]);
     }
     let result;
-    const ptr = this.__previewFast(t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
+    const ptr = previewFast.call(this, t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
     if (ptr === 0) {
       // An error (thrown typed here) or a draw from a lot a distribution grants later (the generic path names it).
-      result = genericPreview.call(this, { feature, units, tier, seconds }, ms, catalog);
+      result = generic.call(this, req, at, cat);
     } else {
       const m = numbers(), h = ptr / 8;
       const n = m[h + 10];
@@ -214,15 +247,14 @@ export function installFastPaths(Wallet, Catalog, memory) {
         result.draws[i] = { lotId, kind, credits: takes[2 * i + 1] };
       }
     }
-    if (this[KEPT] === k) {
+    if (keptBy.get(this) === k) {
       if (k.previews.length >= MAX_KEPT) k.previews = [];
       k.previews.push({ t, f, units, tier, seconds, result: copyPreview(result) });
     }
     return result;
-  });
+  };
 
   // ----- Wallet.balance -----
-  const genericBalance = Wallet.prototype.balance;
   const buildBalance = (b, at) => {
     const src = b.lots, n = src.length, lots = new Array(n);
     for (let i = 0; i < n; i++) {
@@ -241,13 +273,15 @@ export function installFastPaths(Wallet, Catalog, memory) {
     };
   };
 
-  define(Wallet, 'balance', function balance(at) {
+  const balance = (generic, check) => function balance(a) {
+    check(this);
+    const at = time(a, 'balance at');
     const ms = millis(at);
-    if (!(this instanceof Wallet) || this.__wbg_ptr === 0 || Number.isNaN(ms)) return genericBalance.call(this, at);
-    let k = this[KEPT];
+    if (Number.isNaN(ms)) return generic.call(this, at);
+    let k = keptBy.get(this);
     if (k !== undefined && k.balance !== null && ms >= k.balanceFrom && ms < k.hi) return buildBalance(k.balance, iso(ms));
-    const ptr = this.__balanceFast(ms);
-    if (ptr === 0) return genericBalance.call(this, at);
+    const ptr = balanceFast.call(this, ms);
+    if (ptr === 0) return generic.call(this, at);
     const m = numbers(), h = ptr / 8;
     const n = m[h + 18];
     const rows = m.slice(h + BALANCE_HEAD, h + BALANCE_HEAD + 3 * n); // copied: the lot table below calls the module
@@ -269,12 +303,11 @@ export function installFastPaths(Wallet, Catalog, memory) {
       const l = lots[rows[3 * i]];
       b.lots[i] = { id: l.id, kind: l.kind, credits: rows[3 * i + 1], grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
     }
-    if (this[KEPT] === k) k.balance = buildBalance(b, b.at);
+    if (keptBy.get(this) === k) k.balance = buildBalance(b, b.at);
     return b;
-  });
+  };
 
   // ----- Wallet.project -----
-  const genericProject = Wallet.prototype.project;
   const eventNames = new Map();
   const eventName = (code) => {
     let name = eventNames.get(code);
@@ -285,18 +318,14 @@ export function installFastPaths(Wallet, Catalog, memory) {
     }
     return name;
   };
-  define(Wallet, 'project', function project(o) {
-    if (!(this instanceof Wallet) || this.__wbg_ptr === 0 || typeof o !== 'object' || o === null) return genericProject.call(this, o);
-    let from, to;
-    try {
-      ({ from, to } = o);
-    } catch {
-      return genericProject.call(this, o);
-    }
-    const f = millis(from), t = millis(to);
-    if (Number.isNaN(f) || Number.isNaN(t)) return genericProject.call(this, o);
-    const ptr = this.__projectFast(f, t);
-    if (ptr === 0) return genericProject.call(this, { from: f, to: t }); // an error: thrown typed there
+  const project = (generic, check) => function project(raw) {
+    check(this);
+    const o = projectOptions(raw, 'project options');
+    if (!plain(o)) return generic.call(this, o);
+    const f = millis(o.from), t = millis(o.to);
+    if (Number.isNaN(f) || Number.isNaN(t)) return generic.call(this, o);
+    const ptr = projectFast.call(this, f, t);
+    if (ptr === 0) return generic.call(this, o); // an error: thrown typed there
     const m = numbers();
     const n = m[ptr / 8];
     const points = new Array(n);
@@ -304,37 +333,33 @@ export function installFastPaths(Wallet, Catalog, memory) {
       points[i] = { at: iso(m[p]), total: m[p + 1], agent: m[p + 2], regular: m[p + 3], frozen: m[p + 4], event: eventName(m[p + 5]) };
     }
     return points;
-  });
+  };
 
   // ----- Wallet.ledger and Wallet.toJSON: kept until the wallet changes -----
-  const genericLedger = Wallet.prototype.ledger;
-  define(Wallet, 'ledger', function ledger() {
-    if (!(this instanceof Wallet) || this.__wbg_ptr === 0) return genericLedger.call(this);
-    let k = this[KEPT];
+  const ledger = (generic, check) => function ledger() {
+    check(this);
+    let k = keptBy.get(this);
     if (k === undefined || k.ledger === null) {
-      const entries = genericLedger.call(this);
+      const entries = generic.call(this);
       k = kept(this);
       k.ledger = { value: clone(entries), copy: entriesCopier(entries) };
       return entries;
     }
     return k.ledger.copy(k.ledger.value);
-  });
-  const genericToJSON = Wallet.prototype.toJSON;
-  define(Wallet, 'toJSON', function toJSON() {
-    if (!(this instanceof Wallet) || this.__wbg_ptr === 0) return genericToJSON.call(this);
-    let k = this[KEPT];
+  };
+  const toJSON = (generic, check) => function toJSON() {
+    check(this);
+    let k = keptBy.get(this);
     if (k === undefined || k.json === null) {
-      const snapshot = genericToJSON.call(this);
+      const snapshot = generic.call(this);
       k = kept(this);
       k.json = { value: clone(snapshot), copy: snapshotCopier(snapshot) };
       return snapshot;
     }
     return k.json.copy(k.json.value);
-  });
-}
+  };
 
-function define(C, name, value) {
-  Object.defineProperty(C.prototype, name, { configurable: true, writable: true, value });
+  return { quote, preview, balance, project, ledger, toJSON, dropOnChange };
 }
 
 // Copiers for kept results: an object literal per element where every element has exactly the keys the copier
@@ -419,34 +444,3 @@ function clone(v) {
   return out;
 }
 
-/**
- * Methods of a freed handle (after free() or `using`) throw the package's own kind of error, with a code, instead of
- * the binding's bare "null pointer passed to rust".
- */
-export function guardFreed(...classes) {
-  for (const C of classes) {
-    // Freeing twice (free() then the end of a `using` block, say) does nothing the second time.
-    const free = C.prototype.free;
-    const once = function () {
-      if (this != null && this.__wbg_ptr !== 0) free.call(this);
-    };
-    Object.defineProperty(C.prototype, 'free', { value: once, writable: true, configurable: true });
-    if (Symbol.dispose) Object.defineProperty(C.prototype, Symbol.dispose, { value: once, writable: true, configurable: true });
-    for (const name of Object.getOwnPropertyNames(C.prototype)) {
-      if (name === 'constructor' || name === 'free' || name.startsWith('__')) continue;
-      const d = Object.getOwnPropertyDescriptor(C.prototype, name);
-      const wrap = (f) => function (a, b, c) {
-        if (this == null || this.__wbg_ptr === 0) {
-          const err = new Error(`E_BAD_REQUEST: this ${C.name} was freed (free() or \`using\`); create or load a new one`);
-          err.code = 'E_BAD_REQUEST';
-          throw err;
-        }
-        return f.call(this, a, b, c);
-      };
-      if (typeof d.value === 'function') d.value = wrap(d.value);
-      else if (typeof d.get === 'function') d.get = wrap(d.get);
-      else continue;
-      Object.defineProperty(C.prototype, name, d);
-    }
-  }
-}

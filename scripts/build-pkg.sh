@@ -1,41 +1,32 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: exactly what `npm publish pkg` would publish.
-# cargo (wasm32, release) -> wasm-bindgen (--target web glue) -> wasm-opt -Oz -> + the thin entry files in npm/.
+# wasm-pack (cargo release build on the stable toolchain pinned in rust-toolchain.toml, wasm-bindgen --target web,
+# wasm-opt with the flags in Cargo.toml [package.metadata.wasm-pack.profile.release]), then the runtime entry files
+# of npm/ on top: consumers see the same pkg/ as before (our package.json, index.d.ts and entries, not wasm-pack's).
+# Offline: `--mode no-install` makes wasm-pack use the wasm-bindgen on PATH (its version must equal Cargo.lock's:
+# scripts/ensure-tools.sh installs it) and the wasm-opt on PATH (npm `binaryen`, in node_modules/.bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-gen=target/pkg-gen
-# Size: the machine's nightly rebuilds std for size (optimize_for_size) with panics as plain traps (they are
-# unreachable by construction anyway). Without nightly the stable build is used: same behaviour, a larger module.
-# Reference types and multi-value are switched off: wasm-bindgen then keeps JS values in a table on the JS side
-# instead of generating an externref shim per export, 1.5 KB gzipped less (bench/run.mjs shows the call cost).
-FEATURES="-Ctarget-feature=-reference-types,-multivalue"
-if cargo +nightly --version >/dev/null 2>&1 && rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
-  RUSTFLAGS="$FEATURES -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Zmir-opt-level=3" cargo +nightly build --lib --release \
-    --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
-    --target-dir target/nightly
-  wasm=target/nightly/wasm32-unknown-unknown/release/credit_engine.wasm
-else
-  echo "build-pkg: nightly with rust-src not found; building with stable (larger module)" >&2
-  RUSTFLAGS="$FEATURES" cargo build --lib --release --target wasm32-unknown-unknown
-  wasm=target/wasm32-unknown-unknown/release/credit_engine.wasm
-fi
-rm -rf "$gen" pkg
-mkdir -p "$gen" pkg
-wasm-bindgen --target web --out-dir "$gen" --out-name credit_engine \
-  --remove-name-section --remove-producers-section \
-  "$wasm"
-# The features rustc enables by default for wasm32 today; every target runtime supports them.
-wasm-opt -Os --flatten --rereloop -Os --converge --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$gen/credit_engine_bg.wasm" -o pkg/credit_engine_bg.wasm
-cp "$gen/credit_engine.js" pkg/credit_engine.js
-cp npm/package.json npm/index.js npm/node.js npm/workerd.js npm/entry.js npm/fast.js npm/index.d.ts npm/README.md npm/LICENSE pkg/
+# wasm-pack writes into a private directory: the shared target dir may be used by another build at the same time.
+out=$(mktemp -d "${TMPDIR:-/tmp}/credit-engine-pkg.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+# Reference types stay on (rustc's default): with them switched off (-Ctarget-feature=-reference-types, which saved
+# 1.5 KB gzipped on nightly's rebuilt std) stable's prebuilt std still uses them and wasm-bindgen 0.2.130 stops with
+# "failed to find the `__wbindgen_externref_table_alloc` function".
+wasm-pack --quiet build . --target web --release --mode no-install --no-typescript --no-pack \
+  --out-dir "$out" --out-name credit_engine
+rm -rf pkg
+mkdir pkg
+cp "$out/credit_engine_bg.wasm" "$out/credit_engine.js" pkg/
+cp npm/package.json npm/*.js npm/index.d.ts npm/LICENSE pkg/
 # The rule book, the API reference and the changelog ship with the package; the README's links to them
 # (../docs/*.md, ../CHANGELOG.md in the repository) are rewritten to where they are in the package.
 mkdir -p pkg/docs && cp docs/rules.md docs/api.md pkg/docs/ && cp CHANGELOG.md pkg/
 sed -e 's#](\.\./docs/#](docs/#g' -e 's#](\.\./CHANGELOG\.md#](CHANGELOG.md#g' npm/README.md > pkg/README.md
-raw=$(wc -c < pkg/credit_engine_bg.wasm)
-gz=$(gzip -9 -c pkg/credit_engine_bg.wasm | wc -c)
-echo "pkg/: credit_engine_bg.wasm ${raw} bytes raw, ${gz} bytes gzipped"
+wasm=pkg/credit_engine_bg.wasm
+raw=$(wc -c < "$wasm")
+gz=$(gzip -9 -n -c "$wasm" | wc -c)
+sha=$(sha256sum "$wasm" | cut -d' ' -f1)
+echo "pkg/: credit_engine_bg.wasm ${raw} bytes raw, ${gz} bytes gzip -9, sha256 ${sha}"
+echo "      built by $(rustc --version), $(wasm-pack --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version | awk '{print $3}')"

@@ -1,37 +1,40 @@
 #!/usr/bin/env bash
 # Installs, only when missing, what building and testing credit-engine needs on a fresh machine.
 # Usage: scripts/ensure-tools.sh [rust|wasm|js|browser|all]...
-# Versions are pinned here and nowhere else; WASM_BINDGEN_VERSION must equal the `=X` pin in Cargo.toml.
+# Versions are pinned here and nowhere else (the Rust toolchain: rust-toolchain.toml); WASM_BINDGEN_VERSION must
+# equal the `=X` pin in Cargo.toml. Nothing here uses a nightly toolchain (only `make fuzz` does, see scripts/fuzz.sh).
 set -euo pipefail
 WASM_BINDGEN_VERSION=0.2.130
+WASM_PACK_VERSION=0.15.1
 here="$(cd "$(dirname "$0")/.." && pwd)"
 log() { printf '[ensure-tools] %s\n' "$*" >&2; }
 
 ensure_rust() {
-  command -v cargo >/dev/null || { log "cargo is missing: install Rust with rustup first"; exit 1; }
+  command -v rustup >/dev/null || { log "rustup is missing: install Rust with rustup first"; exit 1; }
+  # The pinned toolchain with its components and the wasm32 target (rust-toolchain.toml), installed when missing.
+  local channel
+  channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$here/rust-toolchain.toml")
+  if ! rustup run "$channel" rustc --version >/dev/null 2>&1 \
+     || ! rustup component list --toolchain "$channel" --installed 2>/dev/null | grep -q '^clippy' \
+     || ! rustup target list --toolchain "$channel" --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "installing Rust $channel with rustfmt, clippy and the wasm32 target (rust-toolchain.toml)"
+    rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy --target wasm32-unknown-unknown
+  fi
 }
 
 ensure_wasm() {
   ensure_rust
-  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    log "adding the wasm32-unknown-unknown target"
-    rustup target add wasm32-unknown-unknown
-  fi
-  # The size-optimized package build uses the machine's nightly (if there is one) with rust-src.
-  if cargo +nightly --version >/dev/null 2>&1; then
-    if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
-      log "adding rust-src and the wasm32 target to nightly (size-optimized std)"
-      rustup component add rust-src --toolchain nightly || log "could not add rust-src: the stable build will be used"
-    fi
-    if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-      rustup target add wasm32-unknown-unknown --toolchain nightly || true
-    fi
-  fi
   local have=""
   if command -v wasm-bindgen >/dev/null; then have="$(wasm-bindgen --version | awk '{print $2}')"; fi
   if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then
     log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (have: ${have:-none}; takes about 5 minutes)"
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+  have=""
+  if command -v wasm-pack >/dev/null; then have="$(wasm-pack --version | awk '{print $2}')"; fi
+  if [ "$have" != "$WASM_PACK_VERSION" ]; then
+    log "installing wasm-pack $WASM_PACK_VERSION (have: ${have:-none}; takes about 4 minutes)"
+    cargo install wasm-pack --version "$WASM_PACK_VERSION" --force
   fi
 }
 

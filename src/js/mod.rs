@@ -464,9 +464,20 @@ impl JsWallet {
 
     /// Calls `callback(balance)` exactly when each next scheduled change happens, measured from `now` (the
     /// caller's clock), until the returned watcher's `stop()`.
-    pub fn watch(&self, callback: js_sys::Function, o: JsValue) -> JsResult<watch::Watcher> {
+    pub fn watch(&self, callback: JsValue, o: JsValue) -> JsResult<watch::Watcher> {
+        // A typeof check only: nothing of a caller's value is read here (it is called through a catching import).
+        if !callback.is_function() {
+            return Err(to_js_error(Error::bad_request(format!(
+                "watch callback must be a function, got {}",
+                type_name(&callback)
+            ))));
+        }
         let now = js(object(&o, "watch options").and_then(|o| time_field(o, "now")))?;
-        Ok(watch::Watcher::start(Rc::clone(&self.inner), callback, now))
+        Ok(watch::Watcher::start(
+            Rc::clone(&self.inner),
+            callback.unchecked_into(),
+            now,
+        ))
     }
 }
 

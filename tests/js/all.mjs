@@ -5,6 +5,7 @@ import './api.test.mjs';
 import './calendar.test.mjs';
 import './fastpaths.test.mjs';
 import './golden.test.mjs';
+import './history.test.mjs';
 import './hostile.test.mjs';
 import './memory.test.mjs';
 import './properties.test.mjs';

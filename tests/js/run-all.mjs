@@ -40,6 +40,7 @@ for (const rt of selected) {
     failed += results.failed;
     ran[rt] = results.tests;
     summaries.push(`${rt.padEnd(8)}  ${results.passed} passed, ${results.failed} failed  (${ms(t0)}; credit-engine -> ${entry})`);
+    for (const n of results.notes ?? []) summaries.push(`          note: ${n}`);
   } catch (err) {
     failed += 1;
     const msg = err instanceof RuntimeError ? err.message : String(err?.stack ?? err);

@@ -3,6 +3,16 @@
 // calls `run()` once and ships the returned plain object (JSON-safe) back to tests/js/run-all.mjs.
 
 const tests = [];
+const notes = [];
+let current = null;
+
+/**
+ * A line of information for the report (a count, a size), printed by run-all under the runtime's summary. Not an
+ * assertion: a test still proves what it claims with assert.
+ */
+export function note(text) {
+  notes.push(`${current ?? '(outside a test)'}: ${String(text)}`);
+}
 
 /** Registers a test. `fn` may be async. Names must be unique: run-all compares runtimes by test name. */
 export function test(name, fn, { timeout } = {}) {
@@ -95,8 +105,9 @@ export function detectRuntime() {
 export async function run({ filter, timeout = 20_000 } = {}) {
   const match = filter == null || filter === '' ? () => true
     : filter instanceof RegExp ? (n) => filter.test(n) : (n) => n.includes(String(filter));
-  const out = { runtime: detectRuntime(), passed: 0, failed: 0, failures: [], tests: [] };
+  const out = { runtime: detectRuntime(), passed: 0, failed: 0, failures: [], tests: [], notes };
   for (const t of tests.filter((t) => match(t.name))) {
+    current = t.name;
     try {
       await withTimeout(new Promise((resolve) => resolve(t.fn())), t.timeout ?? timeout);
       out.passed++;
