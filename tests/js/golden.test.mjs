@@ -4,11 +4,18 @@ import { ready, Wallet } from 'credit-engine';
 import { test, assert } from './harness/t.mjs';
 import golden from './golden.gen.mjs';
 
-test('golden: version-1 snapshots load, rewrite byte for byte, and behave the same', async () => {
+test('golden: version-1 snapshots load, upgrade to a lossless version 2, and behave the same', async () => {
   await ready();
-  assert.eq(Object.keys(golden), ['v1-lapsed.json', 'v1-member.json']);
+  assert.eq(Object.keys(golden), ['v1-busy-month.json', 'v1-lapsed.json', 'v1-member.json']);
   for (const text of Object.values(golden)) {
-    assert.eq(JSON.stringify(Wallet.fromJSON(text).toJSON()), text);
+    const v1 = JSON.parse(text);
+    const w = Wallet.fromJSON(text);
+    const v2 = JSON.stringify(w.toJSON());
+    assert.eq(JSON.parse(v2).version, 2);
+    assert.eq(JSON.stringify(Wallet.fromJSON(v2).toJSON()), v2);
+    // The whole version-1 ledger comes along, untaken, and retention is the default.
+    assert.eq(w.ledger().length, v1.ledger.length);
+    assert.eq(w.retentionDays, 7);
   }
   const member = Wallet.fromJSON(golden['v1-member.json']);
   const b = member.balance('2026-03-01T12:00:00Z');
