@@ -3,7 +3,7 @@
 // streams in, chunked or not; reading stops there) -> JSON shape (400) -> the engine. A body's fields other than
 // the route's are ignored. The service holds no credit rule: every number comes from the package.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Catalog, Wallet, signSnapshot } from 'credit-engine';
+import { Catalog, signSnapshot } from 'credit-engine';
 import { ServiceError, Unavailable } from './store.mjs';
 
 export const BODY_LIMIT = 65_536;
@@ -72,14 +72,9 @@ function routes(ctx) {
       PUT: {
         kind: 'create',
         handler: async (req) => {
+          // `retentionDays: null` means the default, as in the engine and the Cloudflare deployment (one contract).
           const { timeZone, retentionDays } = req.body;
-          if (retentionDays === null) {
-            // The engine reads a null option as absent (default 7); in a JSON body it is a value, and not a whole
-            // number of days. The zone is checked first, by the engine, as for any other retention.
-            Wallet.create({ timeZone }).free();
-            throw badRequest('retentionDays must be a whole number from 1 to 400, got null');
-          }
-          const { status, body } = await store.create(req.account, { timeZone, retentionDays });
+          const { status, body } = await store.create(req.account, { timeZone, retentionDays: retentionDays ?? undefined });
           return { status, body };
         },
       },
