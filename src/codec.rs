@@ -8,8 +8,9 @@ use crate::journal::ProjectionPoint;
 use crate::json::{Fields, Json, Obj, ToJson};
 use crate::ledger::{EntryType, LedgerEntry};
 use crate::lot::{Kind, Lot};
-use crate::spend::Draw;
+use crate::spend::{take_from_end, Draw};
 use crate::state::{Membership, OpenHold};
+use crate::time::Instant;
 use crate::view::{Balance, Kinds, LotView, Preview, Totals};
 use crate::wallet::{Charge, ChargeState, Hold, Record, Refund, RequestPayload};
 
@@ -679,5 +680,298 @@ pub fn entry_from(v: &Json, path: &str) -> Result<LedgerEntry> {
         reference: text("ref")?,
         feature: text("feature")?,
         total: credits(&f, "total")?.get(),
+    })
+}
+
+// ----- version-2 records: compact, lots named by their index in the snapshot's `lots` (SPEC 9) -----
+//
+// What a record can rebuild is not written: a result's id is the record's key, a charge's `at` and units are its
+// request's, a hold's expiry is `at + ttl`, the draws still refundable are the draws less the refunded credits taken
+// from the end (exactly how refunds take them). Draws are `[lot index, credits]`; a draw's lot id and kind come from
+// the lot. Optional members are absent when they hold their default: `t` (tier) general, `s` (seconds bits) none,
+// `r` (refunded units) 0, `ch` (last change) the record's own instant.
+
+/// Lot id -> index in the snapshot's lot list, for writing version-2 records.
+pub struct LotKeys<'a>(Vec<(&'a str, usize)>);
+
+impl<'a> LotKeys<'a> {
+    /// The keys of the lots a snapshot writes, in the order it writes them.
+    pub fn of(lots: &[&'a Lot]) -> LotKeys<'a> {
+        let mut keys: Vec<(&str, usize)> = lots
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.as_str(), i))
+            .collect();
+        keys.sort_unstable();
+        LotKeys(keys)
+    }
+    fn key(&self, id: &str) -> u64 {
+        // The writer only names lots the snapshot keeps (Wallet::live_lots); u64::MAX would fail loading loudly.
+        self.0
+            .binary_search_by(|(x, _)| (*x).cmp(id))
+            .ok()
+            .and_then(|k| self.0.get(k))
+            .map_or(u64::MAX, |(_, i)| *i as u64)
+    }
+    fn draws(&self, draws: &[Draw]) -> Json {
+        Json::Arr(
+            draws
+                .iter()
+                .map(|d| Json::Arr(vec![Json::from(self.key(&d.lot_id)), Json::from(d.credits)]))
+                .collect(),
+        )
+    }
+}
+
+fn request_v2(o: Obj, p: &RequestPayload, catalogs: &mut Vec<String>) -> Obj {
+    let cat = match catalogs.iter().position(|c| *c == p.catalog) {
+        Some(i) => i,
+        None => {
+            catalogs.push(p.catalog.clone());
+            catalogs.len() - 1
+        }
+    };
+    o.put("f", &p.feature)
+        .maybe("t", (p.tier != Tier::General).then(|| p.tier.as_str()))
+        .put("u", p.units)
+        .maybe("s", p.seconds.map(|s| hex(s.to_bits())))
+        .put("at", p.at)
+        .maybe("cat", (cat != 0).then_some(cat as u64))
+}
+
+fn charge_state_v2(o: Obj, c: &ChargeState, keys: &LotKeys<'_>) -> Obj {
+    o.put("c", c.result.credits)
+        .put("d", keys.draws(&c.result.draws))
+        .maybe("r", (c.refunded_units != 0).then_some(c.refunded_units))
+        .maybe("ch", (c.changed != c.result.at).then_some(c.changed))
+}
+
+/// A record in the version-2 snapshot shape. `catalogs` collects the catalog ids the records name (the snapshot's
+/// `catalogs` table: index 0 is the default, written as an absent `cat`).
+pub fn record_json_v2(r: &Record, keys: &LotKeys<'_>, catalogs: &mut Vec<String>) -> Json {
+    match r {
+        Record::Purchase { .. } | Record::Promotion { .. } => record_json(r),
+        Record::Charge { request, charge } => {
+            let o = request_v2(Obj::new().put("op", "charge"), request, catalogs)
+                .put("uc", charge.unit_credits);
+            charge_state_v2(o, charge, keys).done()
+        }
+        Record::Hold {
+            request,
+            ttl_ms,
+            result,
+            unit_credits,
+            captured,
+            released,
+        } => request_v2(Obj::new().put("op", "hold"), request, catalogs)
+            .put("ttl", *ttl_ms)
+            .put("uc", *unit_credits)
+            .put("c", result.credits)
+            .put("d", keys.draws(&result.draws))
+            .maybe(
+                "cap",
+                captured.as_ref().map(|c| {
+                    charge_state_v2(
+                        Obj::new().put("u", c.result.units).put("at", c.result.at),
+                        c,
+                        keys,
+                    )
+                    .done()
+                }),
+            )
+            .maybe("rel", *released)
+            .done(),
+        Record::Refund {
+            charge_id,
+            units,
+            at,
+            result,
+        } => Obj::new()
+            .put("op", "refund")
+            .put("charge", charge_id)
+            .put("u", *units)
+            .put("at", *at)
+            .put("c", result.credits)
+            .put("d", keys.draws(&result.draws))
+            .done(),
+    }
+}
+
+/// (lot index, credits) pairs, in draw order.
+type Takes = Vec<(usize, Credits)>;
+
+/// Draws `[lot index, credits]` against the snapshot's lots: (index, credits) and the draws with ids and kinds.
+fn draws_v2(f: &Fields<'_>, key: &str, lots: &[Lot]) -> Result<(Takes, Vec<Draw>)> {
+    let takes = takes(f, key)?;
+    let mut draws = Vec::with_capacity(takes.len());
+    for &(i, credits) in &takes {
+        let lot = lots
+            .get(i)
+            .ok_or_else(|| f.err(key, "names a lot the snapshot does not hold"))?;
+        draws.push(Draw {
+            lot_id: lot.id.clone(),
+            kind: lot.kind,
+            credits,
+        });
+    }
+    Ok((takes, draws))
+}
+
+fn request_from_v2(f: &Fields<'_>, catalogs: &[String]) -> Result<RequestPayload> {
+    let seconds = match f.opt("s") {
+        None => None,
+        Some(_) => Some(f64::from_bits(
+            u64::from_str_radix(f.str("s")?, 16)
+                .map_err(|_| f.err("s", "must be 16 hex digits"))?,
+        )),
+    };
+    let cat = match f.opt("cat") {
+        None => 0,
+        Some(_) => usize::try_from(f.u64("cat")?).unwrap_or(usize::MAX),
+    };
+    Ok(RequestPayload {
+        feature: f.str("f")?.to_string(),
+        tier: match f.opt("t") {
+            None => Tier::General,
+            Some(_) => Tier::parse(f.str("t")?).map_err(|_| f.err("t", "must be premium"))?,
+        },
+        units: f.u64("u")?,
+        seconds,
+        at: f.instant("at")?,
+        catalog: catalogs
+            .get(cat)
+            .cloned()
+            .ok_or_else(|| f.err("cat", "is not an index into snapshot.catalogs"))?,
+    })
+}
+
+/// A charge state from a version-2 record: its own units, instant and draws; what is still refundable is rebuilt.
+fn charge_state_from_v2(
+    f: &Fields<'_>,
+    id: &str,
+    units: u64,
+    at: Instant,
+    feature: &str,
+    unit_credits: Credits,
+    lots: &[Lot],
+) -> Result<ChargeState> {
+    let (mut remaining, draws) = draws_v2(f, "d", lots)?;
+    let refunded_units = match f.opt("r") {
+        None => 0,
+        Some(_) => f.u64("r")?,
+    };
+    let refunded = unit_credits
+        .times(refunded_units)
+        .map_err(|_| f.err("r", "is too large"))?;
+    take_from_end(&mut remaining, refunded)?;
+    Ok(ChargeState {
+        result: Charge {
+            id: id.to_string(),
+            credits: credits(f, "c")?,
+            units,
+            draws,
+            at,
+        },
+        feature: feature.to_string(),
+        unit_credits,
+        refunded_units,
+        remaining,
+        changed: f.opt_instant("ch")?.unwrap_or(at),
+    })
+}
+
+pub fn record_from_v2(
+    id: &str,
+    v: &Json,
+    path: &str,
+    lots: &[Lot],
+    catalogs: &[String],
+) -> Result<Record> {
+    let op = v.get("op").and_then(Json::as_str).unwrap_or_default();
+    const REQUEST: [&str; 7] = ["op", "f", "t", "u", "s", "at", "cat"];
+    Ok(match op {
+        "purchase" | "promotion" => record_from(v, path)?,
+        "charge" => {
+            let mut allowed = REQUEST.to_vec();
+            allowed.extend(["uc", "c", "d", "r", "ch"]);
+            let f = Fields::of(v, path, &allowed, SNAP)?;
+            let request = request_from_v2(&f, catalogs)?;
+            let unit_credits = credits(&f, "uc")?;
+            let charge = charge_state_from_v2(
+                &f,
+                id,
+                request.units,
+                request.at,
+                &request.feature,
+                unit_credits,
+                lots,
+            )?;
+            Record::Charge { request, charge }
+        }
+        "hold" => {
+            let mut allowed = REQUEST.to_vec();
+            allowed.extend(["ttl", "uc", "c", "d", "cap", "rel"]);
+            let f = Fields::of(v, path, &allowed, SNAP)?;
+            let request = request_from_v2(&f, catalogs)?;
+            let unit_credits = credits(&f, "uc")?;
+            let ttl_ms = f.u64("ttl")?;
+            let expires_at = request
+                .at
+                .add_millis(i64::try_from(ttl_ms).unwrap_or(i64::MAX))
+                .map_err(|_| f.err("ttl", "is too long"))?;
+            let (_, draws) = draws_v2(&f, "d", lots)?;
+            let captured = match f.opt("cap") {
+                None => None,
+                Some(c) => {
+                    let c = Fields::of(c, &f.path("cap"), &["u", "at", "c", "d", "r", "ch"], SNAP)?;
+                    Some(charge_state_from_v2(
+                        &c,
+                        id,
+                        c.u64("u")?,
+                        c.instant("at")?,
+                        &request.feature,
+                        unit_credits,
+                        lots,
+                    )?)
+                }
+            };
+            Record::Hold {
+                result: Hold {
+                    id: id.to_string(),
+                    credits: credits(&f, "c")?,
+                    units: request.units,
+                    draws,
+                    expires_at,
+                },
+                request,
+                ttl_ms,
+                unit_credits,
+                captured,
+                released: f.opt_instant("rel")?,
+            }
+        }
+        "refund" => {
+            let f = Fields::of(v, path, &["op", "charge", "u", "at", "c", "d"], SNAP)?;
+            let charge_id = f.str("charge")?.to_string();
+            let units = f.u64("u")?;
+            let (_, draws) = draws_v2(&f, "d", lots)?;
+            Record::Refund {
+                result: Refund {
+                    charge_id: charge_id.clone(),
+                    credits: credits(&f, "c")?,
+                    units,
+                    draws,
+                },
+                charge_id,
+                units,
+                at: f.instant("at")?,
+            }
+        }
+        _ => {
+            return Err(Error::new(
+                SNAP,
+                format!("{path}.op must be purchase, promotion, charge, hold or refund"),
+            ))
+        }
     })
 }

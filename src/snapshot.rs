@@ -8,7 +8,7 @@
 use crate::calendar::TimeZone;
 use crate::codec::{
     entry_from, hold_from, hold_json, lot_from, lot_json, membership_from, membership_json,
-    record_from, record_json,
+    record_from, record_from_v2, record_json_v2, LotKeys,
 };
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
@@ -30,7 +30,8 @@ fn snap_err(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::Snapshot, message)
 }
 
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
+    "catalogs",
     "format",
     "version",
     "timeZone",
@@ -78,13 +79,15 @@ impl Wallet {
         }
         // Old lot index -> new.
         let mut index = Vec::with_capacity(keep.len());
-        let mut lots = Vec::with_capacity(keep.len());
+        let mut kept: Vec<&crate::lot::Lot> = Vec::with_capacity(keep.len());
         for (lot, k) in s.lots.iter().zip(keep) {
-            index.push(lots.len());
+            index.push(kept.len());
             if k || !lot.credits.is_zero() {
-                lots.push(lot_json(lot));
+                kept.push(lot);
             }
         }
+        let keys = LotKeys::of(&kept);
+        let lots: Vec<Json> = kept.iter().map(|l| lot_json(l)).collect();
         let mut holds = Vec::with_capacity(s.holds.len());
         for h in &s.holds {
             let mut h = h.clone();
@@ -94,9 +97,13 @@ impl Wallet {
             holds.push(hold_json(&h));
         }
         let mut records = Vec::new();
+        let mut catalogs = Vec::new();
         for (id, r) in self.records.iter() {
             if !compact || s.holds.iter().any(|h| &h.id == id) {
-                records.push((Key::Owned(id.clone()), record_json(r)));
+                records.push((
+                    Key::Owned(id.clone()),
+                    record_json_v2(r, &keys, &mut catalogs),
+                ));
             }
         }
         let ledger = if compact {
@@ -116,6 +123,10 @@ impl Wallet {
             .put("hadMembership", s.had_membership)
             .put("lastDailyLoginDay", s.last_daily_day)
             .put("lots", Json::Arr(lots))
+            .put(
+                "catalogs",
+                Json::Arr(catalogs.into_iter().map(Json::from).collect()),
+            )
             .put("holds", Json::Arr(holds))
             .put("records", Json::Obj(records))
             .put("ledger", ledger)
@@ -189,9 +200,24 @@ impl Wallet {
             .req("records")?
             .as_object()
             .ok_or_else(|| f.err("records", "must be an object"))?;
+        let version_2 = value.get("version").and_then(Json::as_u64) == Some(2);
+        let mut catalogs = Vec::new();
+        if version_2 {
+            for c in list("catalogs")? {
+                let c = c
+                    .as_str()
+                    .ok_or_else(|| snap_err("snapshot.catalogs must hold catalog ids"))?;
+                catalogs.push(c.to_string());
+            }
+        }
         let mut records = Records::default();
         for (id, v) in record_fields {
-            if !records.insert(id.to_string(), record_from(v, "snapshot.records[]")?) {
+            let record = if version_2 {
+                record_from_v2(id, v, "snapshot.records[]", &lots, &catalogs)?
+            } else {
+                record_from(v, "snapshot.records[]")?
+            };
+            if !records.insert(id.to_string(), record) {
                 return Err(snap_err(format!("record id '{id}' appears twice")));
             }
         }

@@ -547,8 +547,9 @@ impl Wallet {
         Ok(())
     }
 
-    /// Forgets the records past retention as of `at` (a successful mutation's commit), and removes lots with
-    /// nothing left that nothing points at once enough may have gathered ([`PRUNE_AFTER`]).
+    /// Forgets the records past retention as of `at` (a successful mutation's commit) and counts what may have left
+    /// lots with nothing that nothing points at; the next change removes them once enough have gathered
+    /// ([`PRUNE_AFTER`]).
     fn forget(&mut self, at: Instant, expired: usize) {
         let before = self.records.len();
         let window = self.window_ms();
@@ -561,9 +562,6 @@ impl Wallet {
         let forgotten = before - self.records.len();
         let dead = (forgotten + expired).min(u32::MAX as usize) as u32;
         self.dead.since_prune = self.dead.since_prune.saturating_add(dead);
-        if self.dead.since_prune >= PRUNE_AFTER {
-            self.prune();
-        }
     }
 
     /// Which lots the wallet must keep: those with credits, and those open holds and retained records name.
@@ -597,6 +595,15 @@ impl Wallet {
             }
         }
         keep
+    }
+
+    /// Removes spent lots once enough may have gathered. Every public mutation calls it first, before it reads
+    /// anything: never inside a change, whose own record (inserted after its commit) names the lots it drew on by
+    /// index, nor between a refund reading its charge and changing the wallet.
+    fn prune_if_due(&mut self) {
+        if self.dead.since_prune >= PRUNE_AFTER {
+            self.prune();
+        }
     }
 
     /// Removes the lots that [`Wallet::live_lots`] does not keep and renumbers the indices holds and records use.
@@ -687,6 +694,7 @@ impl Wallet {
 
     /// Starts a trial membership until `until` and grants its credits at once (expiring at `until`).
     pub fn start_trial(&mut self, at: Instant, until: Instant, credits: Credits) -> Result<()> {
+        self.prune_if_due();
         positive(credits, "credits")?;
         if until <= at {
             return Err(Error::bad_request(format!(
@@ -715,6 +723,7 @@ impl Wallet {
         monthly_credits: Credits,
         monthly_agent_credits: Credits,
     ) -> Result<()> {
+        self.prune_if_due();
         if until <= at {
             return Err(Error::bad_request(format!(
                 "membership end {until} must be after {at}"
@@ -755,6 +764,7 @@ impl Wallet {
     /// Grants today's daily-login agent credits (valid until the next local midnight). Returns false, granting
     /// nothing but still moving the clock, when today's were already granted.
     pub fn daily_login(&mut self, at: Instant, credits: Credits) -> Result<bool> {
+        self.prune_if_due();
         positive(credits, "credits")?;
         self.mutate(at, |s, tz, j| {
             let day = tz.to_local(at)?.day_number();
@@ -776,6 +786,7 @@ impl Wallet {
         credits: Credits,
         expires_at: Instant,
     ) -> Result<()> {
+        self.prune_if_due();
         check_id(id, "id")?;
         positive(credits, "credits")?;
         let record = Record::Promotion {
@@ -808,6 +819,7 @@ impl Wallet {
 
     /// Credits bought by a member (a trial counts), valid for two calendar years. `E_MEMBERS_ONLY` otherwise.
     pub fn purchase(&mut self, id: &str, at: Instant, credits: Credits) -> Result<()> {
+        self.prune_if_due();
         check_id(id, "id")?;
         positive(credits, "credits")?;
         let record = Record::Purchase { credits, at };
@@ -976,6 +988,7 @@ impl Wallet {
         id: &str,
         catalog: &Catalog,
     ) -> Result<Charge> {
+        self.prune_if_due();
         check_id(id, "id")?;
         let quote = catalog.quote(req)?;
         let payload = RequestPayload::new(req, &quote, at);
@@ -1032,6 +1045,7 @@ impl Wallet {
         at: Instant,
         id: Option<&str>,
     ) -> Result<Refund> {
+        self.prune_if_due();
         if let Some(id) = id {
             check_id(id, "id")?;
             match self.records.get(id) {
@@ -1138,6 +1152,7 @@ impl Wallet {
         ttl_ms: u64,
         catalog: &Catalog,
     ) -> Result<Hold> {
+        self.prune_if_due();
         check_id(id, "id")?;
         if ttl_ms == 0 || ttl_ms > MAX_HOLD_MS {
             return Err(Error::bad_request(format!(
@@ -1206,6 +1221,7 @@ impl Wallet {
 
     /// Turns `units` delivered units of an open hold into a charge with the hold's id; releases the rest.
     pub fn capture(&mut self, hold_id: &str, units: u64, at: Instant) -> Result<Charge> {
+        self.prune_if_due();
         let (held_units, unit_credits) = match self.records.get(hold_id) {
             Some(Record::Hold {
                 result,
@@ -1296,6 +1312,7 @@ impl Wallet {
 
     /// Returns every credit of an open hold.
     pub fn release(&mut self, hold_id: &str, at: Instant) -> Result<()> {
+        self.prune_if_due();
         if !matches!(self.records.get(hold_id), Some(Record::Hold { .. })) {
             return Err(Error::not_found(format!(
                 "there is no hold with id '{hold_id}'"

@@ -281,7 +281,12 @@ struct ChargeModel {
     refunded: u64,
     unit_credits: u64,
     remaining: Vec<D>,
+    /// Its last change (the charge or capture, or the latest refund): SPEC 9 retention counts from it.
+    changed: Instant,
 }
+
+/// The wallets here keep records for the default 7 days (SPEC 9).
+const RETENTION_MS: i64 = 7 * DAY;
 
 #[derive(Debug, Clone, PartialEq)]
 enum HoldState {
@@ -778,6 +783,58 @@ fn req_key(q: &credit_engine::Quote, req: &UsageRequest, at: Instant) -> ReqKey 
     }
 }
 
+/// SPEC 9: the wallet forgets the records of charges, closed holds and refunds more than 7 days after their last
+/// change. The model follows the wallet, checking a necessary condition for each id the wallet no longer holds: it
+/// was last used (its latest successful call) more than 7 days before the wallet clock, and is not an open hold, a
+/// purchase or a promotion. The exact boundaries are tested in tests/retention.rs and tests/history_properties.rs.
+fn forget_as_the_wallet_did(w: &Wallet, m: &mut Model) -> Result<(), TestCaseError> {
+    let Some(clock) = w.clock() else {
+        return Ok(());
+    };
+    let gone: Vec<String> = m
+        .records
+        .keys()
+        .filter(|id| !w.has_record(id))
+        .cloned()
+        .collect();
+    for id in gone {
+        let rec = m.records.remove(&id);
+        prop_assert!(
+            !matches!(
+                rec,
+                Some(Rec::Purchase { .. }) | Some(Rec::Promotion { .. })
+            ),
+            "purchase or promotion id '{}' was forgotten",
+            id
+        );
+        if let Some(h) = m.holds.get(&id) {
+            prop_assert!(
+                h.state != HoldState::Open || h.expires <= clock,
+                "open hold '{}' was forgotten",
+                id
+            );
+        }
+        let last = m
+            .sent
+            .iter()
+            .filter(|(op, _)| op_id(op) == Some(id.as_str()))
+            .map(|(_, at)| *at)
+            .max();
+        if let Some(last) = last {
+            prop_assert!(
+                clock.millis() - last.millis() > RETENTION_MS,
+                "'{}' was forgotten {} ms after its last use",
+                id,
+                clock.millis() - last.millis()
+            );
+        }
+        m.charges.remove(&id);
+        m.holds.remove(&id);
+        m.sent.retain(|(op, _)| op_id(op) != Some(id.as_str()));
+    }
+    Ok(())
+}
+
 fn step(
     w: &mut Wallet,
     m: &mut Model,
@@ -785,6 +842,7 @@ fn step(
     op: &Op,
     at: Instant,
 ) -> Result<(), TestCaseError> {
+    forget_as_the_wallet_did(w, m)?;
     let snap_before = w.to_snapshot_json().unwrap();
     let mut twin = Wallet::from_snapshot_json(&snap_before).unwrap();
     // Lossless: the reloaded wallet writes the same snapshot. (Not `==`: the wallet in memory may still hold spent
@@ -930,6 +988,10 @@ fn step(
                 None if *units == 0 => Expect::Code(ErrorCode::BadRequest),
                 None => match m.charges.get(tid(charge)) {
                     None => Expect::Code(ErrorCode::NotFound),
+                    // Forgotten as of the refund's own instant (SPEC 9).
+                    Some(c) if at.millis() - c.changed.millis() > RETENTION_MS => {
+                        Expect::Code(ErrorCode::NotFound)
+                    }
                     Some(c) if *units > c.units - c.refunded => {
                         Expect::Code(ErrorCode::RefundExceeds)
                     }
@@ -1018,8 +1080,9 @@ fn step(
     let out_twin = apply(&mut twin, ctx, op, at);
     prop_assert_eq!(&out, &out_twin, "snapshot twin answered differently");
     let snap_after = w.to_snapshot_json().unwrap();
-    prop_assert!(
-        snap_after == twin.to_snapshot_json().unwrap(),
+    prop_assert_eq!(
+        snap_after.clone(),
+        twin.to_snapshot_json().unwrap(),
         "snapshot twin diverged"
     );
     // The size the wallet keeps for its limit is an upper bound of its snapshot, and every operation adds to it at
@@ -1099,6 +1162,7 @@ fn step(
                         refunded: 0,
                         unit_credits: q.unit_credits.get(),
                         remaining: draws_of(&c.draws),
+                        changed: at,
                     },
                 );
             }
@@ -1182,6 +1246,7 @@ fn step(
             Op::Refund { charge, units, id } => {
                 let c = m.charges.get_mut(tid(charge)).unwrap();
                 c.refunded += units;
+                c.changed = at;
                 let mut left = units * c.unit_credits;
                 while left > 0 {
                     let last = c.remaining.last_mut().unwrap();
@@ -1215,6 +1280,7 @@ fn step(
                             refunded: 0,
                             unit_credits: h.unit_credits,
                             remaining: draws_of(&c.draws),
+                            changed: at,
                         },
                     );
                 }

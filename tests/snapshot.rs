@@ -174,13 +174,14 @@ fn an_empty_wallet_round_trips() {
 fn snapshot_carries_its_format_and_version() {
     let v = snapshot_value(&rich_wallet());
     assert_eq!(v["format"], "credit-engine/wallet");
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["timeZone"], ZONE);
+    assert_eq!(v["retentionDays"], 7);
 }
 
 #[test]
 fn snapshot_of_an_unknown_version_is_refused() {
-    for version in [json!(2), json!(0), json!("1"), json!(1.5), json!(null)] {
+    for version in [json!(3), json!(0), json!("1"), json!(1.5), json!(null)] {
         let mut v = snapshot_value(&rich_wallet());
         v["version"] = version;
         let e = refused(&v);
@@ -272,12 +273,10 @@ fn an_unknown_field_is_refused() {
 #[test]
 fn an_out_of_range_lot_index_in_a_record_is_refused() {
     let mut v = snapshot_value(&rich_wallet());
-    let remaining = &mut v["records"]["vid"]["charge"]["remaining"];
-    assert!(
-        remaining.as_array().is_some_and(|r| !r.is_empty()),
-        "{remaining}"
-    );
-    remaining[0][0] = json!(9_999);
+    // Version 2 records name lots by their index in the snapshot's `lots`.
+    let draws = &mut v["records"]["vid"]["d"];
+    assert!(draws.as_array().is_some_and(|r| !r.is_empty()), "{draws}");
+    draws[0][0] = json!(9_999);
     refused(&v);
 }
 
