@@ -302,8 +302,8 @@ fn golden_token_matches_every_runtime() {
     assert_eq!(tok.len(), GOLDEN_LEN);
 }
 
-const GOLDEN_LEN: usize = 856;
-const GOLDEN_SIG: &str = "KtA2MkITFFOpTvMg-TzBnZtzkBdziDVc_95TvaA5wT4";
+const GOLDEN_LEN: usize = 915;
+const GOLDEN_SIG: &str = "KhJLnQc8nxWbEsowTSOVR7mLVpjHj5JNTWRqW8u3PEk";
 
 #[test]
 fn a_remembering_verifier_answers_exactly_like_verify() {

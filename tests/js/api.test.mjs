@@ -233,7 +233,7 @@ test('api: snapshots round-trip losslessly through JSON text', async () => {
   w.charge({ feature: 'agent.video_generation', seconds: 3.5 }, '2026-03-01T10:00:00Z', { id: 'v' });
   const snap = w.toJSON();
   assert.eq(snap.format, 'credit-engine/wallet');
-  assert.eq(snap.version, 1);
+  assert.eq(snap.version, 2);
   const copy = Wallet.fromJSON(JSON.stringify(snap));
   assert.eq(copy.toJSON(), snap);
   assert.eq(copy.charge({ feature: 'agent.video_generation', seconds: 3.5 }, '2026-03-01T10:00:00Z', { id: 'v' }).credits, 20);

@@ -7,8 +7,8 @@ const KEY = 'k'.repeat(32);
 const AT = '2026-03-02T08:00:00Z';
 const MS = Date.parse(AT);
 // From tests/token.rs (golden_token_matches_every_runtime).
-const GOLDEN_LEN = 856;
-const GOLDEN_SIG = 'KtA2MkITFFOpTvMg-TzBnZtzkBdziDVc_95TvaA5wT4';
+const GOLDEN_LEN = 915;
+const GOLDEN_SIG = 'KhJLnQc8nxWbEsowTSOVR7mLVpjHj5JNTWRqW8u3PEk';
 const ACCOUNT = 'acct-1';
 
 async function daily() {
