@@ -12,7 +12,7 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 out=$(mktemp -d "${TMPDIR:-/tmp}/credit-engine-pkg.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 # Reference types stay on (rustc's default): with them switched off (-Ctarget-feature=-reference-types, which saved
-# 1.5 KB gzipped on nightly's rebuilt std) stable's prebuilt std still uses them and wasm-bindgen 0.2.130 stops with
+# 1.5 KB gzipped when std was rebuilt from source) stable's prebuilt std still uses them and wasm-bindgen 0.2.130 stops with
 # "failed to find the `__wbindgen_externref_table_alloc` function".
 wasm-pack --quiet build . --target web --release --mode no-install --no-typescript --no-pack \
   --out-dir "$out" --out-name credit_engine
