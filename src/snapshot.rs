@@ -356,15 +356,23 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry], next_seq: u64
     if total > u128::from(crate::credits::MAX_CREDITS) {
         return Err(snap_err("snapshot credits exceed 2^53 - 1"));
     }
+    // Every lot a record names is one the wallet holds (the version-2 writer names lots by their index; a version-1
+    // file edited by hand could name a lot it does not hold).
+    let mut lot_ids: Vec<&str> = lots.iter().map(|l| l.id.as_str()).collect();
+    lot_ids.sort_unstable();
     for (id, record) in records.iter() {
-        let ok = match record {
-            Record::Charge { charge, .. }
-            | Record::Hold {
-                captured: Some(charge),
-                ..
-            } => in_range(&charge.remaining) && charge.refunded_units <= charge.result.units,
-            _ => true,
-        };
+        let named = record
+            .lot_ids()
+            .all(|lot| lot_ids.binary_search(&lot).is_ok());
+        let ok = named
+            && match record {
+                Record::Charge { charge, .. }
+                | Record::Hold {
+                    captured: Some(charge),
+                    ..
+                } => in_range(&charge.remaining) && charge.refunded_units <= charge.result.units,
+                _ => true,
+            };
         if !ok {
             return Err(snap_err(format!("record '{id}' is inconsistent")));
         }

@@ -157,7 +157,7 @@ impl Record {
     }
 
     /// Lots the record names: its draws, and for a charge the draws still refundable (by index).
-    fn lot_ids(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn lot_ids(&self) -> impl Iterator<Item = &str> {
         let (a, b): (&[Draw], &[Draw]) = match self {
             Record::Purchase { .. } | Record::Promotion { .. } => (&[], &[]),
             Record::Charge { charge, .. } => (&charge.result.draws, &[]),

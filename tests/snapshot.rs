@@ -513,3 +513,22 @@ fn reading_centuries_ahead_under_a_long_membership_stays_linear() {
     let b = w.balance(t("2226-01-01T00:00:00Z")).unwrap();
     assert_eq!(b.total, 2_402);
 }
+
+#[test]
+fn a_version_1_record_naming_a_lot_the_file_does_not_hold_is_refused() {
+    // Found by fuzzing: a hand-edited version-1 file whose charge drew on a lot it no longer lists loaded, and the
+    // version-2 snapshot it then wrote (which names lots by index) did not load back.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/golden/v1-member.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let edited = text.replace(
+        "\"id\":\"spring\",\"kind\":\"promotion\"",
+        "\"id\":\"summer\",\"kind\":\"promotion\"",
+    );
+    assert_ne!(edited, text, "the golden file lists the promotion lot 'spring'");
+    let e = Wallet::from_snapshot_json(edited.trim_end()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Snapshot, "{e}");
+    assert!(e.message.contains("video-1"), "{}", e.message);
+}
