@@ -527,7 +527,10 @@ fn a_version_1_record_naming_a_lot_the_file_does_not_hold_is_refused() {
         "\"id\":\"spring\",\"kind\":\"promotion\"",
         "\"id\":\"summer\",\"kind\":\"promotion\"",
     );
-    assert_ne!(edited, text, "the golden file lists the promotion lot 'spring'");
+    assert_ne!(
+        edited, text,
+        "the golden file lists the promotion lot 'spring'"
+    );
     let e = Wallet::from_snapshot_json(edited.trim_end()).unwrap_err();
     assert_eq!(e.code, ErrorCode::Snapshot, "{e}");
     assert!(e.message.contains("video-1"), "{}", e.message);
