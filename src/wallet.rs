@@ -297,12 +297,10 @@ pub struct Wallet {
 }
 
 /// A counter that is never part of the wallet's identity (equal wallets may have removed spent lots at other
-/// times), plus the generation of lot indices: it changes whenever lots are removed, so a host's cache of
-/// index -> lot is known to be stale.
+/// times).
 #[derive(Debug, Clone, Default)]
 pub struct Dead {
     pub(crate) since_prune: u32,
-    pub(crate) generation: u32,
 }
 
 impl PartialEq for Dead {
@@ -432,11 +430,6 @@ impl Wallet {
     /// Days records are kept after their last change.
     pub fn retention_days(&self) -> u32 {
         self.retention_days
-    }
-
-    /// Changes whenever lots leave the wallet, which renumbers lot indices (see [`Wallet::lot_at`]).
-    pub fn lot_generation(&self) -> u32 {
-        self.dead.generation
     }
 
     fn window_ms(&self) -> i64 {
@@ -638,7 +631,6 @@ impl Wallet {
         self.state
             .lots
             .retain(|_| k.next().copied().unwrap_or(true));
-        self.dead.generation = self.dead.generation.wrapping_add(1);
         self.cache.clear();
     }
 

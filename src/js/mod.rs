@@ -314,8 +314,8 @@ impl JsWallet {
         }
     }
 
-    /// `[id, kind]` of the lot at `index` (the fast path caches these per lot generation: indices change only when
-    /// lots with nothing left leave the wallet, which changes the generation).
+    /// `[id, kind]` of the lot at `index` (npm/fast.js keeps these only until the wallet's next non-read call: indices
+    /// change when lots with nothing left leave the wallet, which happens only in a mutation).
     #[wasm_bindgen(js_name = __lotAt)]
     pub fn lot_at(&self, index: u32) -> JsResult<js_sys::Array> {
         self.read(|w| {
