@@ -4,7 +4,8 @@
 
 use crate::credits::Credits;
 use crate::error::{num_text, Error, ErrorCode, Result};
-use crate::json::{int_text, Fields, Json, Obj, ToJson};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The embedded default catalog (SPEC section 3).
 pub const DEFAULT_CATALOG_JSON: &str = include_str!("default_catalog.json");
@@ -143,7 +144,7 @@ pub fn positive_whole(value: f64, field: &str, max: u64) -> Result<u64> {
     if value > max as f64 {
         return Err(Error::bad_request(format!(
             "{field} may be at most {}, got {}",
-            int_text(max as i64),
+            crate::error::int_text(max as i64),
             num_text(value)
         )));
     }
@@ -151,7 +152,8 @@ pub fn positive_whole(value: f64, field: &str, max: u64) -> Result<u64> {
 }
 
 /// The price of a request under one catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Quote {
     pub feature: String,
     pub agent: bool,
@@ -187,20 +189,11 @@ impl Catalog {
                 text.len()
             )));
         }
-        Catalog::from_value(&Json::parse(text, ErrorCode::Catalog)?)
-    }
-
-    pub fn from_value(value: &Json) -> Result<Catalog> {
-        let top = Fields::of(
-            value,
-            "catalog",
-            &["version", "features"],
-            ErrorCode::Catalog,
-        )?;
-        if top.req("version")?.as_u64() != Some(1) {
+        let doc: CatalogIn<'_> = crate::codec::from_json(text, "catalog", ErrorCode::Catalog)?;
+        if doc.version != 1 {
             return Err(catalog_err("catalog version must be 1"));
         }
-        let list = top.arr("features")?;
+        let list = doc.features;
         if list.is_empty() || list.len() > MAX_FEATURES {
             return Err(catalog_err(format!(
                 "catalog must list between 1 and {MAX_FEATURES} features, got {}",
@@ -208,8 +201,8 @@ impl Catalog {
             )));
         }
         let mut features: Vec<Feature> = Vec::with_capacity(list.len());
-        for (i, item) in list.iter().enumerate() {
-            let feature = parse_feature(item, i)?;
+        for (i, item) in list.into_iter().enumerate() {
+            let feature = item.into_feature(i)?;
             if features.iter().any(|f| f.id == feature.id) {
                 return Err(catalog_err(format!(
                     "feature '{}' is listed twice",
@@ -235,7 +228,8 @@ impl Catalog {
     fn content_id(&self) -> String {
         let mut sorted: Vec<&Feature> = self.features.iter().collect();
         sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        let text = Json::Arr(sorted.into_iter().map(feature_json).collect()).write();
+        let out: Vec<FeatureOut<'_>> = sorted.into_iter().map(FeatureOut::of).collect();
+        let text = crate::codec::to_json(&out);
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for byte in text.bytes() {
             hash ^= u64::from(byte);
@@ -270,13 +264,18 @@ impl Catalog {
         })
     }
 
-    /// The catalog as JSON, in the format `from_json` reads.
-    pub fn to_json_value(&self) -> Json {
-        let features = Json::Arr(self.features.iter().map(feature_json).collect());
-        Obj::new()
-            .put("version", 1u32)
-            .put("features", features)
-            .done()
+    /// The catalog as JSON text, in the format `from_json` reads.
+    pub fn to_json(&self) -> String {
+        crate::codec::to_json(&self.to_doc())
+    }
+
+    /// The catalog in the shape `from_json` reads, for any serde serializer (JS values through
+    /// serde-wasm-bindgen).
+    pub fn to_doc(&self) -> CatalogOut<'_> {
+        CatalogOut {
+            version: 1,
+            features: self.features.iter().map(FeatureOut::of).collect(),
+        }
     }
 
     /// Prices a request: units x unit price, video per started block of seconds.
@@ -409,118 +408,144 @@ fn blocks(seconds: f64, block: u64) -> Result<u64> {
     Ok(n as u64)
 }
 
-fn feature_json(f: &Feature) -> Json {
-    let o = Obj::new()
-        .put("id", &f.id)
-        .put("agent", f.agent)
-        .put("unit", &f.unit);
-    let o = match f.billing {
-        Billing::Units { default_units } => o.put("defaultUnits", default_units),
-        Billing::PerSeconds { block_seconds } => o.put("blockSeconds", block_seconds),
-    };
-    let prices = Obj::new()
-        .put("general", f.general.get())
-        .maybe("premium", f.premium.map(Credits::get));
-    o.put("prices", prices.done()).done()
+/// A catalog as `Catalog.toJSON()` gives it and `from_json` reads it.
+#[derive(Serialize)]
+pub struct CatalogOut<'a> {
+    version: u32,
+    features: Vec<FeatureOut<'a>>,
 }
 
-fn positive(fields: &Fields<'_>, key: &str) -> Result<u64> {
-    match fields.req(key)?.as_u64() {
-        Some(n) if (1..=MAX_CATALOG_NUMBER).contains(&n) => Ok(n),
-        _ => Err(fields.err(key, "must be a whole number from 1 to 1000000000")),
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureOut<'a> {
+    id: &'a str,
+    agent: bool,
+    unit: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_units: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block_seconds: Option<u64>,
+    prices: PricesOut,
+}
+
+#[derive(Serialize)]
+struct PricesOut {
+    general: Credits,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    premium: Option<Credits>,
+}
+
+impl FeatureOut<'_> {
+    fn of(f: &Feature) -> FeatureOut<'_> {
+        let (default_units, block_seconds) = match f.billing {
+            Billing::Units { default_units } => (Some(default_units), None),
+            Billing::PerSeconds { block_seconds } => (None, Some(block_seconds)),
+        };
+        FeatureOut {
+            id: &f.id,
+            agent: f.agent,
+            unit: &f.unit,
+            default_units,
+            block_seconds,
+            prices: PricesOut {
+                general: f.general,
+                premium: f.premium,
+            },
+        }
     }
 }
 
-fn parse_feature(item: &Json, i: usize) -> Result<Feature> {
-    let path = format!("features[{}]", int_text(i as i64));
-    let id = item
-        .get("id")
-        .and_then(Json::as_str)
-        .filter(|s| {
-            !s.is_empty()
-                && s.len() <= 64
-                && s.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogIn<'a> {
+    version: u64,
+    #[serde(borrow)]
+    features: Vec<FeatureIn<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FeatureIn<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    agent: bool,
+    #[serde(borrow)]
+    unit: Cow<'a, str>,
+    default_units: Option<u64>,
+    block_seconds: Option<u64>,
+    prices: PricesIn,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PricesIn {
+    general: Option<u64>,
+    premium: Option<u64>,
+}
+
+impl FeatureIn<'_> {
+    fn into_feature(self, i: usize) -> Result<Feature> {
+        let id = self.id;
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        {
+            return Err(catalog_err(format!(
+                "features[{i}].id must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"
+            )));
+        }
+        let at = format!("feature '{id}'");
+        let positive = |v: u64, key: &str| -> Result<u64> {
+            if (1..=MAX_CATALOG_NUMBER).contains(&v) {
+                Ok(v)
+            } else {
+                Err(catalog_err(format!(
+                    "{at}.{key} must be a whole number from 1 to 1000000000"
+                )))
+            }
+        };
+        if self.unit.is_empty() || self.unit.len() > 64 {
+            return Err(catalog_err(format!(
+                "{at}.unit must be a short non-empty text"
+            )));
+        }
+        let billing = match (self.default_units, self.block_seconds) {
+            (Some(_), Some(_)) => {
+                return Err(catalog_err(format!(
+                    "{at}: give either 'defaultUnits' or 'blockSeconds', not both"
+                )))
+            }
+            (Some(n), None) => Billing::Units {
+                default_units: positive(n, "defaultUnits")?,
+            },
+            (None, Some(n)) => Billing::PerSeconds {
+                block_seconds: positive(n, "blockSeconds")?,
+            },
+            (None, None) => {
+                return Err(catalog_err(format!(
+                    "{at}: needs 'defaultUnits' or 'blockSeconds'"
+                )))
+            }
+        };
+        let Some(general) = self.prices.general else {
+            return Err(catalog_err(format!(
+                "{at}: prices is missing the 'general' tier"
+            )));
+        };
+        let general = Credits::new(positive(general, "prices.general")?)?;
+        let premium = match self.prices.premium {
+            None => None,
+            Some(n) => Some(Credits::new(positive(n, "prices.premium")?)?),
+        };
+        Ok(Feature {
+            id: id.into_owned(),
+            agent: self.agent,
+            unit: self.unit.into_owned(),
+            billing,
+            general,
+            premium,
         })
-        .ok_or_else(|| {
-            catalog_err(format!(
-                "{path}.id must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"
-            ))
-        })?
-        .to_string();
-    let at = format!("feature '{id}'");
-    let f = Fields::of(
-        item,
-        &at,
-        &[
-            "id",
-            "agent",
-            "unit",
-            "defaultUnits",
-            "blockSeconds",
-            "prices",
-        ],
-        ErrorCode::Catalog,
-    )?;
-    let agent = f.bool("agent")?;
-    let unit = f.str("unit")?;
-    if unit.is_empty() || unit.len() > 64 {
-        return Err(f.err("unit", "must be a short non-empty text"));
-    }
-    let billing = match (f.opt("defaultUnits"), f.opt("blockSeconds")) {
-        (Some(_), Some(_)) => {
-            return Err(catalog_err(format!(
-                "{at}: give either 'defaultUnits' or 'blockSeconds', not both"
-            )))
-        }
-        (Some(_), None) => Billing::Units {
-            default_units: positive(&f, "defaultUnits")?,
-        },
-        (None, Some(_)) => Billing::PerSeconds {
-            block_seconds: positive(&f, "blockSeconds")?,
-        },
-        (None, None) => {
-            return Err(catalog_err(format!(
-                "{at}: needs 'defaultUnits' or 'blockSeconds'"
-            )))
-        }
-    };
-    let prices = Fields::of(
-        f.req("prices")?,
-        &format!("{at}.prices"),
-        &["general", "premium"],
-        ErrorCode::Catalog,
-    )?;
-    if prices.opt("general").is_none() {
-        return Err(catalog_err(format!(
-            "{at}: prices is missing the 'general' tier"
-        )));
-    }
-    let general = Credits::new(positive(&prices, "general")?)?;
-    let premium = match prices.opt("premium") {
-        None => None,
-        Some(_) => Some(Credits::new(positive(&prices, "premium")?)?),
-    };
-    Ok(Feature {
-        id,
-        agent,
-        unit: unit.to_string(),
-        billing,
-        general,
-        premium,
-    })
-}
-
-impl ToJson for Quote {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("feature", &self.feature)
-            .put("agent", self.agent)
-            .put("tier", self.tier.as_str())
-            .put("units", self.units)
-            .put("unitCredits", self.unit_credits.get())
-            .put("credits", self.credits.get())
-            .put("catalog", &self.catalog)
-            .done()
     }
 }

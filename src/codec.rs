@@ -1,657 +1,132 @@
-//! The JSON shape of every core type, in one place: results handed to JavaScript (SPEC section 6, field for field)
-//! and the parts of the version-1 wallet snapshot. Decoders check every field and report the path that is wrong.
+//! How core types cross the boundary, with serde: the small types every shape is made of (instants, credits, kinds,
+//! tiers, entry types), the membership, and the idempotency records of a snapshot in their three forms:
+//!
+//! - version 2 (written): a compact binary list, postcard over [`RecordsBin`], carried in the snapshot as base64url
+//!   text. Draws name lots by their index in the snapshot's `lots`, features and catalogs by an index into tables
+//!   the list carries, instants are epoch milliseconds, and what a record can rebuild is not written (a result's id
+//!   is the record's key, a charge's units and instant are its request's, a hold's expiry is `at + ttl`, the draws
+//!   still refundable are the draws less the refunded credits taken from the end).
+//! - version 2 as the first version-2 writer wrote it (read only): a JSON object of short-keyed records.
+//! - version 1 (read only): a JSON object of records with every field spelled out.
+//!
+//! The result types (charge, refund, hold, preview, balance, ledger entry, projection point, quote) derive
+//! `Serialize` where they are defined; serde_json writes them as JSON text, serde-wasm-bindgen as JS values.
+//! Every decoder names what is wrong and answers `E_SNAPSHOT` (or the caller's code).
 
 use crate::catalog::Tier;
-use crate::credits::Credits;
+use crate::credits::{Credits, MAX_CREDITS};
 use crate::error::{Error, ErrorCode, Result};
-use crate::journal::ProjectionPoint;
-use crate::json::{Fields, Json, Obj, ToJson};
-use crate::ledger::{EntryType, LedgerEntry};
+use crate::ledger::EntryType;
 use crate::lot::{Kind, Lot};
 use crate::spend::{take_from_end, Draw};
-use crate::state::{Membership, OpenHold};
+use crate::state::Membership;
 use crate::time::Instant;
-use crate::view::{Balance, Kinds, LotView, Preview, Totals};
 use crate::wallet::{Charge, ChargeState, Hold, Record, Refund, RequestPayload};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt;
 
 const SNAP: ErrorCode = ErrorCode::Snapshot;
 
-impl<T: ToJson> ToJson for [T] {
-    fn to_json(&self) -> Json {
-        // A plain loop: at opt-level z an iterator adapter per element type costs more module than it saves.
-        let mut items = Vec::with_capacity(self.len());
-        for item in self {
-            items.push(item.to_json());
+fn snap_err(message: impl Into<String>) -> Error {
+    Error::new(SNAP, message)
+}
+
+// ----- the small types -----
+
+/// ISO-8601 UTC text in JSON and JS values; epoch milliseconds in binary forms.
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_iso())
+        } else {
+            s.serialize_i64(self.millis())
         }
-        Json::Arr(items)
-    }
-}
-impl<T: ToJson> ToJson for Vec<T> {
-    fn to_json(&self) -> Json {
-        self.as_slice().to_json()
-    }
-}
-impl From<Credits> for Json {
-    fn from(c: Credits) -> Json {
-        Json::from(c.get())
-    }
-}
-impl From<Kind> for Json {
-    fn from(k: Kind) -> Json {
-        Json::from(k.as_str())
-    }
-}
-impl<T: ToJson> From<&Vec<T>> for Json {
-    fn from(v: &Vec<T>) -> Json {
-        v.to_json()
     }
 }
 
-// ----- results (SPEC section 6) -----
-
-impl ToJson for Draw {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("lotId", &self.lot_id)
-            .put("kind", self.kind)
-            .put("credits", self.credits)
-            .done()
-    }
-}
-
-impl ToJson for Charge {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("id", &self.id)
-            .put("credits", self.credits)
-            .put("units", self.units)
-            .put("draws", &self.draws)
-            .put("at", self.at)
-            .done()
-    }
-}
-
-impl ToJson for Refund {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("chargeId", &self.charge_id)
-            .put("credits", self.credits)
-            .put("units", self.units)
-            .put("draws", &self.draws)
-            .done()
-    }
-}
-
-impl ToJson for Hold {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("id", &self.id)
-            .put("credits", self.credits)
-            .put("units", self.units)
-            .put("draws", &self.draws)
-            .put("expiresAt", self.expires_at)
-            .done()
-    }
-}
-
-impl ToJson for LotView {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("id", &self.id)
-            .put("kind", self.kind)
-            .put("credits", self.credits)
-            .put("grantedAt", self.granted_at)
-            .put("expiresAt", self.expires_at)
-            .put("frozen", self.frozen)
-            .put("agentOnly", self.agent_only)
-            .done()
-    }
-}
-
-impl ToJson for Kinds {
-    fn to_json(&self) -> Json {
-        Kind::ALL
-            .iter()
-            .fold(Obj::new(), |o, k| o.put(k.as_str(), self.get(*k)))
-            .done()
-    }
-}
-
-impl ToJson for Balance {
-    fn to_json(&self) -> Json {
-        let next = self
-            .next_expiry
-            .as_ref()
-            .map(|n| Obj::new().put("at", n.at).put("credits", n.credits).done());
-        Obj::new()
-            .put("at", self.at)
-            .put("total", self.total)
-            .put("agent", self.agent)
-            .put("regular", self.regular)
-            .put("frozen", self.frozen)
-            .put("held", self.held)
-            .put("display", self.display)
-            .put("kinds", self.kinds.to_json())
-            .put("nextExpiry", next)
-            .put("lots", &self.lots)
-            .done()
-    }
-}
-
-impl ToJson for Totals {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("total", self.total)
-            .put("agent", self.agent)
-            .put("regular", self.regular)
-            .done()
-    }
-}
-
-impl ToJson for Preview {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("quote", self.quote.to_json())
-            .put("credits", self.credits)
-            .put("sufficient", self.sufficient)
-            .put("shortfall", self.shortfall)
-            .put("draws", &self.draws)
-            .put("balanceAfter", self.balance_after.to_json())
-            .done()
-    }
-}
-
-impl ToJson for ProjectionPoint {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("at", self.at)
-            .put("total", self.total)
-            .put("agent", self.agent)
-            .put("regular", self.regular)
-            .put("frozen", self.frozen)
-            .put("event", &self.event)
-            .done()
-    }
-}
-
-impl ToJson for LedgerEntry {
-    fn to_json(&self) -> Json {
-        Obj::new()
-            .put("seq", self.seq)
-            .put("at", self.at)
-            .put("type", self.entry_type.as_str())
-            .maybe("kind", self.kind)
-            .maybe("lotId", self.lot_id.as_ref())
-            .put("credits", self.credits)
-            .maybe("ref", self.reference.as_ref())
-            .maybe("feature", self.feature.as_ref())
-            .put("total", self.total)
-            .done()
-    }
-}
-
-// ----- snapshot parts -----
-
-fn credits(f: &Fields<'_>, key: &str) -> Result<Credits> {
-    Credits::new(f.u64(key)?).map_err(|_| f.err(key, "is above 2^53 - 1"))
-}
-
-fn kind(f: &Fields<'_>, key: &str) -> Result<Kind> {
-    let text = f.str(key)?;
-    Kind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == text)
-        .ok_or_else(|| f.err(key, "is not a credit kind"))
-}
-
-fn index(v: &Json, path: &str) -> Result<usize> {
-    v.as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| Error::new(SNAP, format!("{path} must be a lot index")))
-}
-
-fn takes_json(takes: &[(usize, Credits)]) -> Json {
-    Json::Arr(
-        takes
-            .iter()
-            .map(|(i, c)| Json::Arr(vec![Json::from(*i as u64), Json::from(*c)]))
-            .collect(),
-    )
-}
-
-fn takes(f: &Fields<'_>, key: &str) -> Result<Vec<(usize, Credits)>> {
-    let path = f.path(key);
-    let mut out = Vec::new();
-    for pair in f.arr(key)? {
-        let Some([i, c]) = pair.as_array() else {
-            return Err(Error::new(
-                SNAP,
-                format!("{path} must hold [lot index, credits] pairs"),
-            ));
-        };
-        let i = index(i, &path)?;
-        let credits = c
-            .as_u64()
-            .and_then(|n| Credits::new(n).ok())
-            .ok_or_else(|| Error::new(SNAP, format!("{path} has a bad credit amount")))?;
-        out.push((i, credits));
-    }
-    Ok(out)
-}
-
-fn draws(f: &Fields<'_>, key: &str) -> Result<Vec<Draw>> {
-    let path = f.path(key);
-    let mut out = Vec::new();
-    for d in f.arr(key)? {
-        let d = Fields::of(d, &path, &["lotId", "kind", "credits"], SNAP)?;
-        out.push(Draw {
-            lot_id: d.str("lotId")?.to_string(),
-            kind: kind(&d, "kind")?,
-            credits: credits(&d, "credits")?,
-        });
-    }
-    Ok(out)
-}
-
-pub fn lot_json(l: &Lot) -> Json {
-    Obj::new()
-        .put("id", &l.id)
-        .put("kind", l.kind)
-        .put("granted", l.granted)
-        .put("credits", l.credits)
-        .put("grantedAt", l.granted_at)
-        .put("expiresAt", l.expires_at)
-        .put("frozen", l.frozen)
-        .put("expired", l.expired)
-        .done()
-}
-
-pub fn lot_from(v: &Json, path: &str) -> Result<Lot> {
-    let f = Fields::of(
-        v,
-        path,
-        &[
-            "id",
-            "kind",
-            "granted",
-            "credits",
-            "grantedAt",
-            "expiresAt",
-            "frozen",
-            "expired",
-        ],
-        SNAP,
-    )?;
-    Ok(Lot {
-        id: f.str("id")?.to_string(),
-        kind: kind(&f, "kind")?,
-        granted: credits(&f, "granted")?,
-        credits: credits(&f, "credits")?,
-        granted_at: f.instant("grantedAt")?,
-        expires_at: f.opt_instant("expiresAt")?,
-        frozen: f.bool("frozen")?,
-        expired: f.bool("expired")?,
-    })
-}
-
-pub fn membership_json(m: &Membership) -> Json {
-    match m {
-        Membership::None => Obj::new().put("status", "none").done(),
-        Membership::Trial { until } => Obj::new()
-            .put("status", "trial")
-            .put("until", *until)
-            .done(),
-        Membership::Active {
-            anchor,
-            until,
-            monthly_credits,
-            monthly_agent_credits,
-            next_index,
-            next_at,
-        } => Obj::new()
-            .put("status", "active")
-            .put("anchor", *anchor)
-            .put("until", *until)
-            .put("monthlyCredits", *monthly_credits)
-            .put("monthlyAgentCredits", *monthly_agent_credits)
-            .put("nextIndex", *next_index)
-            .put("nextAt", *next_at)
-            .done(),
-        Membership::Lapsed { since } => Obj::new()
-            .put("status", "lapsed")
-            .put("since", *since)
-            .done(),
-    }
-}
-
-pub fn membership_from(v: &Json) -> Result<Membership> {
-    let status = v.get("status").and_then(Json::as_str).unwrap_or_default();
-    let path = "snapshot.membership";
-    Ok(match status {
-        "none" => {
-            Fields::of(v, path, &["status"], SNAP)?;
-            Membership::None
-        }
-        "trial" => Membership::Trial {
-            until: Fields::of(v, path, &["status", "until"], SNAP)?.instant("until")?,
-        },
-        "lapsed" => Membership::Lapsed {
-            since: Fields::of(v, path, &["status", "since"], SNAP)?.instant("since")?,
-        },
-        "active" => {
-            let f = Fields::of(
-                v,
-                path,
-                &[
-                    "status",
-                    "anchor",
-                    "until",
-                    "monthlyCredits",
-                    "monthlyAgentCredits",
-                    "nextIndex",
-                    "nextAt",
-                ],
-                SNAP,
-            )?;
-            Membership::Active {
-                anchor: f.instant("anchor")?,
-                until: f.instant("until")?,
-                monthly_credits: credits(&f, "monthlyCredits")?,
-                monthly_agent_credits: credits(&f, "monthlyAgentCredits")?,
-                next_index: u32::try_from(f.u64("nextIndex")?)
-                    .map_err(|_| f.err("nextIndex", "is too large"))?,
-                next_at: f.opt_instant("nextAt")?,
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Instant, D::Error> {
+        struct Iso;
+        impl Visitor<'_> for Iso {
+            type Value = Instant;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ISO-8601 time")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Instant, E> {
+                Instant::parse(v).map_err(|e| E::custom(&e.message))
             }
         }
-        _ => {
-            return Err(Error::new(
-                SNAP,
-                "snapshot.membership.status must be none, trial, active or lapsed",
-            ))
+        if d.is_human_readable() {
+            d.deserialize_str(Iso)
+        } else {
+            Instant::from_millis(i64::deserialize(d)?).map_err(|e| de::Error::custom(&e.message))
         }
-    })
+    }
 }
 
-pub fn hold_json(h: &OpenHold) -> Json {
-    Obj::new()
-        .put("id", &h.id)
-        .put("feature", &h.feature)
-        .put("expiresAt", h.expires_at)
-        .put("takes", takes_json(&h.takes))
-        .done()
+impl Serialize for Credits {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.get())
+    }
 }
 
-pub fn hold_from(v: &Json, path: &str) -> Result<OpenHold> {
-    let f = Fields::of(v, path, &["id", "feature", "expiresAt", "takes"], SNAP)?;
-    Ok(OpenHold {
-        id: f.str("id")?.to_string(),
-        feature: f.str("feature")?.to_string(),
-        expires_at: f.instant("expiresAt")?,
-        takes: takes(&f, "takes")?,
-    })
+impl<'de> Deserialize<'de> for Credits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Credits, D::Error> {
+        Credits::new(u64::deserialize(d)?)
+            .map_err(|_| de::Error::custom("a credit amount above 2^53 - 1"))
+    }
 }
 
-fn hex(bits: u64) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    (0..16)
-        .rev()
-        .map(|k| {
-            char::from(
-                DIGITS
-                    .get(((bits >> (k * 4)) & 0xf) as usize)
-                    .copied()
-                    .unwrap_or(b'0'),
-            )
-        })
-        .collect()
+/// A whole number of credits as a plain `u64` field (a ledger entry's `total`), held to 2^53 - 1.
+pub fn credit_amount<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    Credits::deserialize(d).map(Credits::get)
 }
 
-fn payload_json(p: &RequestPayload) -> Json {
-    Obj::new()
-        .put("feature", &p.feature)
-        .put("tier", p.tier.as_str())
-        .put("units", p.units)
-        // Exact: the f64's bits, so a replay compares equal after a round trip.
-        .put("secondsBits", p.seconds.map(|s| hex(s.to_bits())))
-        .put("at", p.at)
-        .put("catalog", &p.catalog)
-        .done()
-}
-
-fn payload_from(v: &Json, path: &str) -> Result<RequestPayload> {
-    let f = Fields::of(
-        v,
-        path,
-        &["feature", "tier", "units", "secondsBits", "at", "catalog"],
-        SNAP,
-    )?;
-    let seconds = match f.opt("secondsBits") {
-        None => None,
-        Some(_) => Some(f64::from_bits(
-            u64::from_str_radix(f.str("secondsBits")?, 16)
-                .map_err(|_| f.err("secondsBits", "must be 16 hex digits"))?,
-        )),
+/// Enumerations written as their names in JSON and as one byte (their index) in binary forms.
+macro_rules! named_enum {
+    ($ty:ty, $all:expr, $what:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                if s.is_human_readable() {
+                    s.serialize_str(self.as_str())
+                } else {
+                    let i = $all.iter().position(|k| k == self).unwrap_or(0);
+                    s.serialize_u8(i as u8)
+                }
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<$ty, D::Error> {
+                if d.is_human_readable() {
+                    let text = Cow::<'de, str>::deserialize(d)?;
+                    $all.into_iter()
+                        .find(|k| k.as_str() == text)
+                        .ok_or_else(|| {
+                            de::Error::custom(format!(
+                                "'{}' is not {}",
+                                crate::error::clip(&text, 32),
+                                $what
+                            ))
+                        })
+                } else {
+                    let i = u8::deserialize(d)?;
+                    $all.get(usize::from(i))
+                        .copied()
+                        .ok_or_else(|| de::Error::custom(concat!("not ", $what)))
+                }
+            }
+        }
     };
-    Ok(RequestPayload {
-        feature: f.str("feature")?.to_string(),
-        tier: Tier::parse(f.str("tier")?)
-            .map_err(|_| f.err("tier", "must be general or premium"))?,
-        units: f.u64("units")?,
-        seconds,
-        at: f.instant("at")?,
-        catalog: f.str("catalog")?.to_string(),
-    })
 }
 
-fn charge_json(c: &Charge) -> Json {
-    c.to_json()
-}
-
-fn charge_from(v: &Json, path: &str) -> Result<Charge> {
-    let f = Fields::of(v, path, &["id", "credits", "units", "draws", "at"], SNAP)?;
-    Ok(Charge {
-        id: f.str("id")?.to_string(),
-        credits: credits(&f, "credits")?,
-        units: f.u64("units")?,
-        draws: draws(&f, "draws")?,
-        at: f.instant("at")?,
-    })
-}
-
-fn charge_state_json(c: &ChargeState) -> Json {
-    Obj::new()
-        .put("result", charge_json(&c.result))
-        .put("feature", &c.feature)
-        .put("unitCredits", c.unit_credits)
-        .put("refundedUnits", c.refunded_units)
-        .put("remaining", takes_json(&c.remaining))
-        .put("changed", c.changed)
-        .done()
-}
-
-fn charge_state_from(v: &Json, path: &str) -> Result<ChargeState> {
-    let f = Fields::of(
-        v,
-        path,
-        &[
-            "result",
-            "feature",
-            "unitCredits",
-            "refundedUnits",
-            "remaining",
-            "changed",
-        ],
-        SNAP,
-    )?;
-    let result = charge_from(f.req("result")?, &f.path("result"))?;
-    Ok(ChargeState {
-        // Version 1 has no `changed`: the snapshot loader rebuilds it from the ledger.
-        changed: f.opt_instant("changed")?.unwrap_or(result.at),
-        result,
-        feature: f.str("feature")?.to_string(),
-        unit_credits: credits(&f, "unitCredits")?,
-        refunded_units: f.u64("refundedUnits")?,
-        remaining: takes(&f, "remaining")?,
-    })
-}
-
-pub fn record_json(r: &Record) -> Json {
-    match r {
-        Record::Purchase { credits, at } => Obj::new()
-            .put("op", "purchase")
-            .put("credits", *credits)
-            .put("at", *at)
-            .done(),
-        Record::Promotion {
-            credits,
-            at,
-            expires_at,
-        } => Obj::new()
-            .put("op", "promotion")
-            .put("credits", *credits)
-            .put("at", *at)
-            .put("expiresAt", *expires_at)
-            .done(),
-        Record::Charge { request, charge } => Obj::new()
-            .put("op", "charge")
-            .put("request", payload_json(request))
-            .put("charge", charge_state_json(charge))
-            .done(),
-        Record::Hold {
-            request,
-            ttl_ms,
-            result,
-            unit_credits,
-            captured,
-            released,
-        } => Obj::new()
-            .put("op", "hold")
-            .put("request", payload_json(request))
-            .put("ttlMs", *ttl_ms)
-            .put("result", result.to_json())
-            .put("unitCredits", *unit_credits)
-            .put("captured", captured.as_ref().map(charge_state_json))
-            .maybe("released", *released)
-            .done(),
-        Record::Refund {
-            charge_id,
-            units,
-            at,
-            result,
-        } => Obj::new()
-            .put("op", "refund")
-            .put("chargeId", charge_id)
-            .put("units", *units)
-            .put("at", *at)
-            .put("result", result.to_json())
-            .done(),
-    }
-}
-
-pub fn record_from(v: &Json, path: &str) -> Result<Record> {
-    let op = v.get("op").and_then(Json::as_str).unwrap_or_default();
-    Ok(match op {
-        "purchase" => {
-            let f = Fields::of(v, path, &["op", "credits", "at"], SNAP)?;
-            Record::Purchase {
-                credits: credits(&f, "credits")?,
-                at: f.instant("at")?,
-            }
-        }
-        "promotion" => {
-            let f = Fields::of(v, path, &["op", "credits", "at", "expiresAt"], SNAP)?;
-            Record::Promotion {
-                credits: credits(&f, "credits")?,
-                at: f.instant("at")?,
-                expires_at: f.instant("expiresAt")?,
-            }
-        }
-        "charge" => {
-            let f = Fields::of(v, path, &["op", "request", "charge"], SNAP)?;
-            Record::Charge {
-                request: payload_from(f.req("request")?, &f.path("request"))?,
-                charge: charge_state_from(f.req("charge")?, &f.path("charge"))?,
-            }
-        }
-        "hold" => {
-            let f = Fields::of(
-                v,
-                path,
-                &[
-                    "op",
-                    "request",
-                    "ttlMs",
-                    "result",
-                    "unitCredits",
-                    "captured",
-                    "released",
-                ],
-                SNAP,
-            )?;
-            let r = Fields::of(
-                f.req("result")?,
-                &f.path("result"),
-                &["id", "credits", "units", "draws", "expiresAt"],
-                SNAP,
-            )?;
-            Record::Hold {
-                request: payload_from(f.req("request")?, &f.path("request"))?,
-                ttl_ms: f.u64("ttlMs")?,
-                result: Hold {
-                    id: r.str("id")?.to_string(),
-                    credits: credits(&r, "credits")?,
-                    units: r.u64("units")?,
-                    draws: draws(&r, "draws")?,
-                    expires_at: r.instant("expiresAt")?,
-                },
-                unit_credits: credits(&f, "unitCredits")?,
-                captured: match f.opt("captured") {
-                    None => None,
-                    Some(c) => Some(charge_state_from(c, &f.path("captured"))?),
-                },
-                released: f.opt_instant("released")?,
-            }
-        }
-        "refund" => {
-            let f = Fields::of(v, path, &["op", "chargeId", "units", "at", "result"], SNAP)?;
-            let r = Fields::of(
-                f.req("result")?,
-                &f.path("result"),
-                &["chargeId", "credits", "units", "draws"],
-                SNAP,
-            )?;
-            Record::Refund {
-                charge_id: f.str("chargeId")?.to_string(),
-                units: f.u64("units")?,
-                at: f.instant("at")?,
-                result: Refund {
-                    charge_id: r.str("chargeId")?.to_string(),
-                    credits: credits(&r, "credits")?,
-                    units: r.u64("units")?,
-                    draws: draws(&r, "draws")?,
-                },
-            }
-        }
-        _ => {
-            return Err(Error::new(
-                SNAP,
-                format!("{path}.op must be purchase, promotion, charge, hold or refund"),
-            ))
-        }
-    })
-}
-
-pub fn entry_from(v: &Json, path: &str) -> Result<LedgerEntry> {
-    let f = Fields::of(
-        v,
-        path,
-        &[
-            "seq", "at", "type", "kind", "lotId", "credits", "ref", "feature", "total",
-        ],
-        SNAP,
-    )?;
-    let type_text = f.str("type")?;
-    let entry_type = [
+named_enum!(Kind, Kind::ALL, "a credit kind");
+named_enum!(Tier, [Tier::General, Tier::Premium], "a tier");
+named_enum!(
+    EntryType,
+    [
         EntryType::Grant,
         EntryType::Charge,
         EntryType::Refund,
@@ -661,317 +136,1175 @@ pub fn entry_from(v: &Json, path: &str) -> Result<LedgerEntry> {
         EntryType::Expire,
         EntryType::Freeze,
         EntryType::Unfreeze,
-    ]
-    .into_iter()
-    .find(|t| t.as_str() == type_text)
-    .ok_or_else(|| f.err("type", "is not a ledger entry type"))?;
-    let text = |key: &str| -> Result<Option<String>> {
-        f.opt(key)
-            .map(|_| f.str(key).map(str::to_string))
-            .transpose()
-    };
-    Ok(LedgerEntry {
-        seq: f.u64("seq")?,
-        at: f.instant("at")?,
-        entry_type,
-        kind: f.opt("kind").map(|_| kind(&f, "kind")).transpose()?,
-        lot_id: text("lotId")?,
-        credits: f.i64("credits")?,
-        reference: text("ref")?,
-        feature: text("feature")?,
-        total: credits(&f, "total")?.get(),
-    })
+    ],
+    "a ledger entry type"
+);
+
+// ----- JSON text -----
+
+/// JSON text of any serializable value (serde_json cannot fail on these types: every map key is a string).
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
-// ----- version-2 records: compact, lots named by their index in the snapshot's `lots` (SPEC 9) -----
-//
-// What a record can rebuild is not written: a result's id is the record's key, a charge's `at` and units are its
-// request's, a hold's expiry is `at + ttl`, the draws still refundable are the draws less the refunded credits taken
-// from the end (exactly how refunds take them). Draws are `[lot index, credits]`; a draw's lot id and kind come from
-// the lot. Optional members are absent when they hold their default: `t` (tier) general, `s` (seconds bits) none,
-// `r` (refunded units) 0, `ch` (last change) the record's own instant.
+/// A value from JSON text, or `code` with what serde_json found wrong (`what` names the document).
+pub fn from_json<'a, T: Deserialize<'a>>(text: &'a str, what: &str, code: ErrorCode) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(what, code, &e))?;
+    de.end()
+        .map_err(|e| Error::new(code, format!("{what}: {e}")))?;
+    Ok(value)
+}
+
+/// `code` with the path of the member that is wrong and what serde_json found (with its position).
+pub fn json_error(
+    what: &str,
+    code: ErrorCode,
+    e: &serde_path_to_error::Error<serde_json::Error>,
+) -> Error {
+    let path = e.path().to_string();
+    if path == "." || path.is_empty() {
+        Error::new(code, format!("{what}: {}", e.inner()))
+    } else {
+        Error::new(code, format!("{what}.{path}: {}", e.inner()))
+    }
+}
+
+// ----- membership -----
+
+impl Serialize for Membership {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Membership::None => {
+                let mut o = s.serialize_struct("Membership", 1)?;
+                o.serialize_field("status", "none")?;
+                o.end()
+            }
+            Membership::Trial { until } => {
+                let mut o = s.serialize_struct("Membership", 2)?;
+                o.serialize_field("status", "trial")?;
+                o.serialize_field("until", until)?;
+                o.end()
+            }
+            Membership::Lapsed { since } => {
+                let mut o = s.serialize_struct("Membership", 2)?;
+                o.serialize_field("status", "lapsed")?;
+                o.serialize_field("since", since)?;
+                o.end()
+            }
+            Membership::Active {
+                anchor,
+                until,
+                monthly_credits,
+                monthly_agent_credits,
+                next_index,
+                next_at,
+            } => {
+                let mut o = s.serialize_struct("Membership", 7)?;
+                o.serialize_field("status", "active")?;
+                o.serialize_field("anchor", anchor)?;
+                o.serialize_field("until", until)?;
+                o.serialize_field("monthlyCredits", monthly_credits)?;
+                o.serialize_field("monthlyAgentCredits", monthly_agent_credits)?;
+                o.serialize_field("nextIndex", next_index)?;
+                o.serialize_field("nextAt", next_at)?;
+                o.end()
+            }
+        }
+    }
+}
+
+/// The membership as a snapshot holds it: one flat object whose `status` says which other members it has.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MembershipDoc {
+    status: String,
+    until: Option<Instant>,
+    since: Option<Instant>,
+    anchor: Option<Instant>,
+    monthly_credits: Option<Credits>,
+    monthly_agent_credits: Option<Credits>,
+    next_index: Option<u32>,
+    #[serde(default)]
+    next_at: Option<Instant>,
+}
+
+impl MembershipDoc {
+    pub fn into_membership(self) -> Result<Membership> {
+        let bad = |what: &str| snap_err(format!("snapshot.membership {what}"));
+        let need =
+            |v: Option<Instant>, name: &str| v.ok_or_else(|| bad(&format!("needs '{name}'")));
+        let only = |extra: bool| {
+            if extra {
+                Err(bad("has members its status does not have"))
+            } else {
+                Ok(())
+            }
+        };
+        let active_members = self.anchor.is_some()
+            || self.monthly_credits.is_some()
+            || self.monthly_agent_credits.is_some()
+            || self.next_index.is_some()
+            || self.next_at.is_some();
+        Ok(match self.status.as_str() {
+            "none" => {
+                only(self.until.is_some() || self.since.is_some() || active_members)?;
+                Membership::None
+            }
+            "trial" => {
+                only(self.since.is_some() || active_members)?;
+                Membership::Trial {
+                    until: need(self.until, "until")?,
+                }
+            }
+            "lapsed" => {
+                only(self.until.is_some() || active_members)?;
+                Membership::Lapsed {
+                    since: need(self.since, "since")?,
+                }
+            }
+            "active" => {
+                only(self.since.is_some())?;
+                Membership::Active {
+                    anchor: need(self.anchor, "anchor")?,
+                    until: need(self.until, "until")?,
+                    monthly_credits: self
+                        .monthly_credits
+                        .ok_or_else(|| bad("needs 'monthlyCredits'"))?,
+                    monthly_agent_credits: self
+                        .monthly_agent_credits
+                        .ok_or_else(|| bad("needs 'monthlyAgentCredits'"))?,
+                    next_index: self.next_index.ok_or_else(|| bad("needs 'nextIndex'"))?,
+                    next_at: self.next_at,
+                }
+            }
+            _ => return Err(bad("status must be none, trial, active or lapsed")),
+        })
+    }
+}
+
+// ----- records, version 2 (binary) -----
+
+/// `[lot index, credits]` pairs: what a record drew, by the lot's index in the snapshot's `lots`.
+type Takes = Vec<(u32, Credits)>;
+
+/// The records of a version-2 snapshot: postcard over this, as base64url text.
+#[derive(Serialize, Deserialize)]
+pub struct RecordsBin<'a> {
+    /// Catalog ids the records name; index 0 is the default catalog when any record uses it.
+    #[serde(borrow)]
+    catalogs: Vec<Cow<'a, str>>,
+    /// Feature ids the records name.
+    #[serde(borrow)]
+    features: Vec<Cow<'a, str>>,
+    /// Records in id order; each id written as the length it shares with the previous id and the rest.
+    #[serde(borrow)]
+    records: Vec<(u32, Cow<'a, str>, RecordBin<'a>)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RequestBin {
+    feature: u32,
+    tier: Tier,
+    units: u64,
+    /// The f64's bits, so a replay compares equal after a round trip.
+    seconds: Option<u64>,
+    at: Instant,
+    catalog: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChargeBin {
+    credits: Credits,
+    draws: Takes,
+    refunded_units: u64,
+    /// Absent when it is the charge's own instant.
+    changed: Option<Instant>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum RecordBin<'a> {
+    Purchase {
+        credits: Credits,
+        at: Instant,
+    },
+    Promotion {
+        credits: Credits,
+        at: Instant,
+        expires_at: Instant,
+    },
+    Charge {
+        request: RequestBin,
+        unit_credits: Credits,
+        charge: ChargeBin,
+    },
+    Hold {
+        request: RequestBin,
+        ttl_ms: u64,
+        unit_credits: Credits,
+        credits: Credits,
+        draws: Takes,
+        /// Units and instant of the capture, and what it charged.
+        captured: Option<(u64, Instant, ChargeBin)>,
+        released: Option<Instant>,
+    },
+    Refund {
+        #[serde(borrow)]
+        charge_id: Cow<'a, str>,
+        units: u64,
+        at: Instant,
+        credits: Credits,
+        draws: Takes,
+    },
+}
 
 /// Lot id -> index in the snapshot's lot list, for writing version-2 records.
-pub struct LotKeys<'a>(Vec<(&'a str, usize)>);
+pub struct LotKeys<'a>(Vec<(&'a str, u32)>);
 
 impl<'a> LotKeys<'a> {
     /// The keys of the lots a snapshot writes, in the order it writes them.
     pub fn of(lots: &[&'a Lot]) -> LotKeys<'a> {
-        let mut keys: Vec<(&str, usize)> = lots
+        let mut keys: Vec<(&str, u32)> = lots
             .iter()
             .enumerate()
-            .map(|(i, l)| (l.id.as_str(), i))
+            .map(|(i, l)| (l.id.as_str(), i as u32))
             .collect();
         keys.sort_unstable();
         LotKeys(keys)
     }
-    fn key(&self, id: &str) -> u64 {
-        // The writer only names lots the snapshot keeps (Wallet::live_lots); u64::MAX would fail loading loudly.
+    fn key(&self, id: &str) -> u32 {
+        // The writer only names lots the snapshot keeps (Wallet::live_lots); u32::MAX would fail loading loudly.
         self.0
             .binary_search_by(|(x, _)| (*x).cmp(id))
             .ok()
             .and_then(|k| self.0.get(k))
-            .map_or(u64::MAX, |(_, i)| *i as u64)
+            .map_or(u32::MAX, |(_, i)| *i)
     }
-    fn draws(&self, draws: &[Draw]) -> Json {
-        Json::Arr(
-            draws
-                .iter()
-                .map(|d| Json::Arr(vec![Json::from(self.key(&d.lot_id)), Json::from(d.credits)]))
-                .collect(),
-        )
+    fn takes(&self, draws: &[Draw]) -> Takes {
+        draws
+            .iter()
+            .map(|d| (self.key(&d.lot_id), d.credits))
+            .collect()
     }
 }
 
-fn request_v2(o: Obj, p: &RequestPayload, catalogs: &mut Vec<String>) -> Obj {
-    let cat = match catalogs.iter().position(|c| *c == p.catalog) {
-        Some(i) => i,
+/// Index of `s` in `table`, added when missing.
+fn intern<'a>(table: &mut Vec<Cow<'a, str>>, s: &'a str) -> u32 {
+    match table.iter().position(|c| c == s) {
+        Some(i) => i as u32,
         None => {
-            catalogs.push(p.catalog.clone());
-            catalogs.len() - 1
+            table.push(Cow::Borrowed(s));
+            (table.len() - 1) as u32
         }
-    };
-    o.put("f", &p.feature)
-        .maybe("t", (p.tier != Tier::General).then(|| p.tier.as_str()))
-        .put("u", p.units)
-        .maybe("s", p.seconds.map(|s| hex(s.to_bits())))
-        .put("at", p.at)
-        .maybe("cat", (cat != 0).then_some(cat as u64))
-}
-
-fn charge_state_v2(o: Obj, c: &ChargeState, keys: &LotKeys<'_>) -> Obj {
-    o.put("c", c.result.credits)
-        .put("d", keys.draws(&c.result.draws))
-        .maybe("r", (c.refunded_units != 0).then_some(c.refunded_units))
-        .maybe("ch", (c.changed != c.result.at).then_some(c.changed))
-}
-
-/// A record in the version-2 snapshot shape. `catalogs` collects the catalog ids the records name (the snapshot's
-/// `catalogs` table: index 0 is the default, written as an absent `cat`).
-pub fn record_json_v2(r: &Record, keys: &LotKeys<'_>, catalogs: &mut Vec<String>) -> Json {
-    match r {
-        Record::Purchase { .. } | Record::Promotion { .. } => record_json(r),
-        Record::Charge { request, charge } => {
-            let o = request_v2(Obj::new().put("op", "charge"), request, catalogs)
-                .put("uc", charge.unit_credits);
-            charge_state_v2(o, charge, keys).done()
-        }
-        Record::Hold {
-            request,
-            ttl_ms,
-            result,
-            unit_credits,
-            captured,
-            released,
-        } => request_v2(Obj::new().put("op", "hold"), request, catalogs)
-            .put("ttl", *ttl_ms)
-            .put("uc", *unit_credits)
-            .put("c", result.credits)
-            .put("d", keys.draws(&result.draws))
-            .maybe(
-                "cap",
-                captured.as_ref().map(|c| {
-                    charge_state_v2(
-                        Obj::new().put("u", c.result.units).put("at", c.result.at),
-                        c,
-                        keys,
-                    )
-                    .done()
-                }),
-            )
-            .maybe("rel", *released)
-            .done(),
-        Record::Refund {
-            charge_id,
-            units,
-            at,
-            result,
-        } => Obj::new()
-            .put("op", "refund")
-            .put("charge", charge_id)
-            .put("u", *units)
-            .put("at", *at)
-            .put("c", result.credits)
-            .put("d", keys.draws(&result.draws))
-            .done(),
     }
 }
 
-/// (lot index, credits) pairs, in draw order.
-type Takes = Vec<(usize, Credits)>;
+/// Writes records (in id order) as the version-2 binary list, base64url.
+pub fn records_text<'a>(
+    records: impl Iterator<Item = (&'a str, &'a Record)>,
+    keys: &LotKeys<'_>,
+) -> String {
+    let mut out = RecordsBin {
+        catalogs: Vec::new(),
+        features: Vec::new(),
+        records: Vec::new(),
+    };
+    let mut previous = "";
+    for (id, r) in records {
+        let shared = previous
+            .bytes()
+            .zip(id.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // A char boundary: the rest must be valid UTF-8 on its own.
+        let shared = (0..=shared)
+            .rev()
+            .find(|&k| id.is_char_boundary(k))
+            .unwrap_or(0);
+        previous = id;
+        let rest = id.get(shared..).unwrap_or(id);
+        let mut request = |p: &'a RequestPayload| RequestBin {
+            feature: intern(&mut out.features, &p.feature),
+            tier: p.tier,
+            units: p.units,
+            seconds: p.seconds.map(f64::to_bits),
+            at: p.at,
+            catalog: intern(&mut out.catalogs, &p.catalog),
+        };
+        let charge = |c: &ChargeState| ChargeBin {
+            credits: c.result.credits,
+            draws: keys.takes(&c.result.draws),
+            refunded_units: c.refunded_units,
+            changed: (c.changed != c.result.at).then_some(c.changed),
+        };
+        let bin = match r {
+            Record::Purchase { credits, at } => RecordBin::Purchase {
+                credits: *credits,
+                at: *at,
+            },
+            Record::Promotion {
+                credits,
+                at,
+                expires_at,
+            } => RecordBin::Promotion {
+                credits: *credits,
+                at: *at,
+                expires_at: *expires_at,
+            },
+            Record::Charge {
+                request: p,
+                charge: c,
+            } => RecordBin::Charge {
+                request: request(p),
+                unit_credits: c.unit_credits,
+                charge: charge(c),
+            },
+            Record::Hold {
+                request: p,
+                ttl_ms,
+                result,
+                unit_credits,
+                captured,
+                released,
+            } => RecordBin::Hold {
+                request: request(p),
+                ttl_ms: *ttl_ms,
+                unit_credits: *unit_credits,
+                credits: result.credits,
+                draws: keys.takes(&result.draws),
+                captured: captured
+                    .as_ref()
+                    .map(|c| (c.result.units, c.result.at, charge(c))),
+                released: *released,
+            },
+            Record::Refund {
+                charge_id,
+                units,
+                at,
+                result,
+            } => RecordBin::Refund {
+                charge_id: Cow::Borrowed(charge_id.as_str()),
+                units: *units,
+                at: *at,
+                credits: result.credits,
+                draws: keys.takes(&result.draws),
+            },
+        };
+        out.records.push((shared as u32, Cow::Borrowed(rest), bin));
+    }
+    use base64::Engine as _;
+    let bytes = postcard::to_allocvec(&out).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads the version-2 binary records against the snapshot's lots, in the order they were written.
+pub fn records_from_text(text: &str, lots: &[Lot]) -> Result<Vec<(String, Record)>> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| {
+            snap_err("snapshot.records is not base64url text (it is written by Wallet.toJSON())")
+        })?;
+    let (bin, rest): (RecordsBin<'_>, &[u8]) = postcard::take_from_bytes(&bytes)
+        .map_err(|e| snap_err(format!("snapshot.records cannot be read: {e}")))?;
+    if !rest.is_empty() {
+        return Err(snap_err("snapshot.records has bytes after its last record"));
+    }
+    let table = |t: &[Cow<'_, str>], i: u32, what: &str| -> Result<String> {
+        t.get(i as usize).map(|s| s.to_string()).ok_or_else(|| {
+            snap_err(format!(
+                "snapshot.records names a {what} its table does not hold"
+            ))
+        })
+    };
+    let request = |r: &RequestBin| -> Result<RequestPayload> {
+        Ok(RequestPayload {
+            feature: table(&bin.features, r.feature, "feature")?,
+            tier: r.tier,
+            units: r.units,
+            seconds: r.seconds.map(f64::from_bits),
+            at: r.at,
+            catalog: table(&bin.catalogs, r.catalog, "catalog")?,
+        })
+    };
+    let mut out: Vec<(String, Record)> = Vec::with_capacity(bin.records.len());
+    let mut previous = String::new();
+    for (shared, rest, r) in &bin.records {
+        let mut id = previous
+            .get(..*shared as usize)
+            .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?
+            .to_string();
+        id.push_str(rest);
+        let record = match r {
+            RecordBin::Purchase { credits, at } => Record::Purchase {
+                credits: *credits,
+                at: *at,
+            },
+            RecordBin::Promotion {
+                credits,
+                at,
+                expires_at,
+            } => Record::Promotion {
+                credits: *credits,
+                at: *at,
+                expires_at: *expires_at,
+            },
+            RecordBin::Charge {
+                request: q,
+                unit_credits,
+                charge,
+            } => {
+                let request = request(q)?;
+                let charge = charge_state(
+                    &id,
+                    request.units,
+                    request.at,
+                    &request.feature,
+                    *unit_credits,
+                    charge,
+                    lots,
+                )?;
+                Record::Charge { request, charge }
+            }
+            RecordBin::Hold {
+                request: q,
+                ttl_ms,
+                unit_credits,
+                credits,
+                draws,
+                captured,
+                released,
+            } => {
+                let request = request(q)?;
+                let expires_at = request
+                    .at
+                    .add_millis(i64::try_from(*ttl_ms).unwrap_or(i64::MAX))
+                    .map_err(|_| {
+                        snap_err(format!(
+                            "hold '{}' lives too long",
+                            crate::error::clip(&id, 64)
+                        ))
+                    })?;
+                let captured = match captured {
+                    None => None,
+                    Some((units, at, c)) => Some(charge_state(
+                        &id,
+                        *units,
+                        *at,
+                        &request.feature,
+                        *unit_credits,
+                        c,
+                        lots,
+                    )?),
+                };
+                Record::Hold {
+                    result: Hold {
+                        id: id.clone(),
+                        credits: *credits,
+                        units: request.units,
+                        draws: lot_draws(draws, lots)?.1,
+                        expires_at,
+                    },
+                    request,
+                    ttl_ms: *ttl_ms,
+                    unit_credits: *unit_credits,
+                    captured,
+                    released: *released,
+                }
+            }
+            RecordBin::Refund {
+                charge_id,
+                units,
+                at,
+                credits,
+                draws,
+            } => Record::Refund {
+                result: Refund {
+                    charge_id: charge_id.to_string(),
+                    credits: *credits,
+                    units: *units,
+                    draws: lot_draws(draws, lots)?.1,
+                },
+                charge_id: charge_id.to_string(),
+                units: *units,
+                at: *at,
+            },
+        };
+        previous.clone_from(&id);
+        out.push((id, record));
+    }
+    Ok(out)
+}
 
 /// Draws `[lot index, credits]` against the snapshot's lots: (index, credits) and the draws with ids and kinds.
-fn draws_v2(f: &Fields<'_>, key: &str, lots: &[Lot]) -> Result<(Takes, Vec<Draw>)> {
-    let takes = takes(f, key)?;
+fn lot_draws(takes: &[(u32, Credits)], lots: &[Lot]) -> Result<(Vec<(usize, Credits)>, Vec<Draw>)> {
+    let mut out = Vec::with_capacity(takes.len());
     let mut draws = Vec::with_capacity(takes.len());
-    for &(i, credits) in &takes {
+    for &(i, credits) in takes {
         let lot = lots
-            .get(i)
-            .ok_or_else(|| f.err(key, "names a lot the snapshot does not hold"))?;
+            .get(i as usize)
+            .ok_or_else(|| snap_err("snapshot.records names a lot the snapshot does not hold"))?;
+        out.push((i as usize, credits));
         draws.push(Draw {
             lot_id: lot.id.clone(),
             kind: lot.kind,
             credits,
         });
     }
-    Ok((takes, draws))
-}
-
-fn request_from_v2(f: &Fields<'_>, catalogs: &[String]) -> Result<RequestPayload> {
-    let seconds = match f.opt("s") {
-        None => None,
-        Some(_) => Some(f64::from_bits(
-            u64::from_str_radix(f.str("s")?, 16)
-                .map_err(|_| f.err("s", "must be 16 hex digits"))?,
-        )),
-    };
-    let cat = match f.opt("cat") {
-        None => 0,
-        Some(_) => usize::try_from(f.u64("cat")?).unwrap_or(usize::MAX),
-    };
-    Ok(RequestPayload {
-        feature: f.str("f")?.to_string(),
-        tier: match f.opt("t") {
-            None => Tier::General,
-            Some(_) => Tier::parse(f.str("t")?).map_err(|_| f.err("t", "must be premium"))?,
-        },
-        units: f.u64("u")?,
-        seconds,
-        at: f.instant("at")?,
-        catalog: catalogs
-            .get(cat)
-            .cloned()
-            .ok_or_else(|| f.err("cat", "is not an index into snapshot.catalogs"))?,
-    })
+    Ok((out, draws))
 }
 
 /// A charge state from a version-2 record: its own units, instant and draws; what is still refundable is rebuilt.
-fn charge_state_from_v2(
-    f: &Fields<'_>,
+fn charge_state(
     id: &str,
     units: u64,
     at: Instant,
     feature: &str,
     unit_credits: Credits,
+    c: &ChargeBin,
     lots: &[Lot],
 ) -> Result<ChargeState> {
-    let (mut remaining, draws) = draws_v2(f, "d", lots)?;
-    let refunded_units = match f.opt("r") {
-        None => 0,
-        Some(_) => f.u64("r")?,
-    };
-    let refunded = unit_credits
-        .times(refunded_units)
-        .map_err(|_| f.err("r", "is too large"))?;
+    let (mut remaining, draws) = lot_draws(&c.draws, lots)?;
+    let refunded = unit_credits.times(c.refunded_units).map_err(|_| {
+        snap_err(format!(
+            "record '{}' refunded too many units",
+            crate::error::clip(id, 64)
+        ))
+    })?;
     take_from_end(&mut remaining, refunded)?;
     Ok(ChargeState {
         result: Charge {
             id: id.to_string(),
-            credits: credits(f, "c")?,
+            credits: c.credits,
             units,
             draws,
             at,
         },
         feature: feature.to_string(),
         unit_credits,
-        refunded_units,
+        refunded_units: c.refunded_units,
         remaining,
-        changed: f.opt_instant("ch")?.unwrap_or(at),
+        changed: c.changed.unwrap_or(at),
     })
 }
 
-pub fn record_from_v2(
+// ----- records in JSON (version 1, and version 2 as first written): read only -----
+
+/// A JSON object of records, in document order, each value left unparsed until the version is known.
+pub struct RawRecords<'a>(pub Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawRecords<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawRecords<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of records")
+            }
+            fn visit_map<M: MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    out.push((k, m.next_value::<&'de serde_json::value::RawValue>()?));
+                }
+                Ok(RawRecords(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// The members of every record shape of versions 1 and 2 (JSON), all optional: which ones a record must and may
+/// have depends on its `op` and the version, checked by [`RecordJson::into_record`].
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RecordJson<'a> {
+    op: Cow<'a, str>,
+    credits: Option<Credits>,
+    at: Option<Instant>,
+    expires_at: Option<Instant>,
+    // version 1
+    request: Option<PayloadV1<'a>>,
+    #[serde(borrow)]
+    charge: Option<ChargeField<'a>>,
+    ttl_ms: Option<u64>,
+    result: Option<ResultV1<'a>>,
+    unit_credits: Option<Credits>,
+    #[serde(default, deserialize_with = "some")]
+    captured: Option<Option<ChargeStateV1<'a>>>,
+    released: Option<Instant>,
+    charge_id: Option<Cow<'a, str>>,
+    units: Option<u64>,
+    // version 2
+    f: Option<Cow<'a, str>>,
+    t: Option<Tier>,
+    u: Option<u64>,
+    s: Option<Cow<'a, str>>,
+    cat: Option<usize>,
+    uc: Option<Credits>,
+    c: Option<Credits>,
+    d: Option<Vec<(usize, Credits)>>,
+    r: Option<u64>,
+    ch: Option<Instant>,
+    ttl: Option<u64>,
+    cap: Option<CaptureV2>,
+    rel: Option<Instant>,
+}
+
+/// A member that may be `null`: absent is `None`, `null` is `Some(None)`.
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `charge`: a version-1 charge record's state, or the id a version-2 refund refunds.
+enum ChargeField<'a> {
+    Id(Cow<'a, str>),
+    State(Box<ChargeStateV1<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ChargeField<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = ChargeField<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a charge id or a charge")
+            }
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(ChargeField::Id(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(ChargeField::Id(Cow::Owned(v.to_string())))
+            }
+            fn visit_map<M: MapAccess<'de>>(
+                self,
+                m: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                ChargeStateV1::deserialize(de::value::MapAccessDeserializer::new(m))
+                    .map(|s| ChargeField::State(Box::new(s)))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PayloadV1<'a> {
+    #[serde(borrow)]
+    feature: Cow<'a, str>,
+    tier: Tier,
+    units: u64,
+    #[serde(default, deserialize_with = "some")]
+    seconds_bits: Option<Option<Cow<'a, str>>>,
+    at: Instant,
+    #[serde(borrow)]
+    catalog: Cow<'a, str>,
+}
+
+/// A result as version 1 writes it: a charge's, a hold's or a refund's members.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ResultV1<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    charge_id: Option<Cow<'a, str>>,
+    credits: Credits,
+    units: u64,
+    draws: Vec<Draw>,
+    at: Option<Instant>,
+    expires_at: Option<Instant>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ChargeStateV1<'a> {
+    #[serde(borrow)]
+    result: ResultV1<'a>,
+    #[serde(borrow)]
+    feature: Cow<'a, str>,
+    unit_credits: Credits,
+    refunded_units: u64,
+    remaining: Vec<(usize, Credits)>,
+    changed: Option<Instant>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaptureV2 {
+    u: u64,
+    at: Instant,
+    c: Credits,
+    d: Vec<(usize, Credits)>,
+    r: Option<u64>,
+    ch: Option<Instant>,
+}
+
+fn seconds_of(bits: Option<&str>, what: &str) -> Result<Option<f64>> {
+    bits.map(|b| {
+        u64::from_str_radix(b, 16)
+            .ok()
+            .filter(|_| b.len() == 16)
+            .map(f64::from_bits)
+            .ok_or_else(|| snap_err(format!("{what} must be 16 hex digits")))
+    })
+    .transpose()
+}
+
+impl ChargeStateV1<'_> {
+    fn into_state(self, path: &str) -> Result<ChargeState> {
+        let r = self.result;
+        let (Some(id), None, Some(at), None) = (r.id, &r.charge_id, r.at, r.expires_at) else {
+            return Err(snap_err(format!(
+                "{path}.result must be a charge (id, credits, units, draws, at)"
+            )));
+        };
+        Ok(ChargeState {
+            // Version 1 has no `changed`: the snapshot loader rebuilds it from the ledger.
+            changed: self.changed.unwrap_or(at),
+            result: Charge {
+                id: id.into_owned(),
+                credits: r.credits,
+                units: r.units,
+                draws: r.draws,
+                at,
+            },
+            feature: self.feature.into_owned(),
+            unit_credits: self.unit_credits,
+            refunded_units: self.refunded_units,
+            remaining: self.remaining,
+        })
+    }
+}
+
+/// Reads one record of a version-1 or version-2 JSON snapshot.
+pub fn record_from_json(
     id: &str,
-    v: &Json,
-    path: &str,
+    raw: &serde_json::value::RawValue,
+    version_2: bool,
     lots: &[Lot],
     catalogs: &[String],
 ) -> Result<Record> {
-    let op = v.get("op").and_then(Json::as_str).unwrap_or_default();
-    const REQUEST: [&str; 7] = ["op", "f", "t", "u", "s", "at", "cat"];
-    Ok(match op {
-        "purchase" | "promotion" => record_from(v, path)?,
-        "charge" => {
-            let mut allowed = REQUEST.to_vec();
-            allowed.extend(["uc", "c", "d", "r", "ch"]);
-            let f = Fields::of(v, path, &allowed, SNAP)?;
-            let request = request_from_v2(&f, catalogs)?;
-            let unit_credits = credits(&f, "uc")?;
-            let charge = charge_state_from_v2(
-                &f,
-                id,
-                request.units,
-                request.at,
-                &request.feature,
-                unit_credits,
-                lots,
-            )?;
-            Record::Charge { request, charge }
-        }
-        "hold" => {
-            let mut allowed = REQUEST.to_vec();
-            allowed.extend(["ttl", "uc", "c", "d", "cap", "rel"]);
-            let f = Fields::of(v, path, &allowed, SNAP)?;
-            let request = request_from_v2(&f, catalogs)?;
-            let unit_credits = credits(&f, "uc")?;
-            let ttl_ms = f.u64("ttl")?;
-            let expires_at = request
-                .at
-                .add_millis(i64::try_from(ttl_ms).unwrap_or(i64::MAX))
-                .map_err(|_| f.err("ttl", "is too long"))?;
-            let (_, draws) = draws_v2(&f, "d", lots)?;
-            let captured = match f.opt("cap") {
-                None => None,
-                Some(c) => {
-                    let c = Fields::of(c, &f.path("cap"), &["u", "at", "c", "d", "r", "ch"], SNAP)?;
-                    Some(charge_state_from_v2(
-                        &c,
-                        id,
-                        c.u64("u")?,
-                        c.instant("at")?,
-                        &request.feature,
-                        unit_credits,
-                        lots,
-                    )?)
-                }
-            };
-            Record::Hold {
-                result: Hold {
-                    id: id.to_string(),
-                    credits: credits(&f, "c")?,
-                    units: request.units,
-                    draws,
-                    expires_at,
-                },
-                request,
-                ttl_ms,
-                unit_credits,
-                captured,
-                released: f.opt_instant("rel")?,
+    let path = format!("snapshot.records['{}']", crate::error::clip(id, 64));
+    let r: RecordJson<'_> = from_json(raw.get(), &path, SNAP)?;
+    r.into_record(id, &path, version_2, lots, catalogs)
+}
+
+impl RecordJson<'_> {
+    /// The members present, by name, for the "only these members" check.
+    fn present(&self) -> Vec<&'static str> {
+        let mut p = Vec::new();
+        let mut add = |name: &'static str, here: bool| {
+            if here {
+                p.push(name);
             }
-        }
-        "refund" => {
-            let f = Fields::of(v, path, &["op", "charge", "u", "at", "c", "d"], SNAP)?;
-            let charge_id = f.str("charge")?.to_string();
-            let units = f.u64("u")?;
-            let (_, draws) = draws_v2(&f, "d", lots)?;
-            Record::Refund {
-                result: Refund {
-                    charge_id: charge_id.clone(),
-                    credits: credits(&f, "c")?,
+        };
+        add("credits", self.credits.is_some());
+        add("at", self.at.is_some());
+        add("expiresAt", self.expires_at.is_some());
+        add("request", self.request.is_some());
+        add("charge", self.charge.is_some());
+        add("ttlMs", self.ttl_ms.is_some());
+        add("result", self.result.is_some());
+        add("unitCredits", self.unit_credits.is_some());
+        add("captured", self.captured.is_some());
+        add("released", self.released.is_some());
+        add("chargeId", self.charge_id.is_some());
+        add("units", self.units.is_some());
+        add("f", self.f.is_some());
+        add("t", self.t.is_some());
+        add("u", self.u.is_some());
+        add("s", self.s.is_some());
+        add("cat", self.cat.is_some());
+        add("uc", self.uc.is_some());
+        add("c", self.c.is_some());
+        add("d", self.d.is_some());
+        add("r", self.r.is_some());
+        add("ch", self.ch.is_some());
+        add("ttl", self.ttl.is_some());
+        add("cap", self.cap.is_some());
+        add("rel", self.rel.is_some());
+        p
+    }
+
+    fn into_record(
+        self,
+        id: &str,
+        path: &str,
+        version_2: bool,
+        lots: &[Lot],
+        catalogs: &[String],
+    ) -> Result<Record> {
+        let present = self.present();
+        let members = |allowed: &[&str], required: &[&str]| -> Result<()> {
+            if let Some(m) = present.iter().find(|m| !allowed.contains(m)) {
+                return Err(snap_err(format!(
+                    "{path} has an unknown member '{m}' for a {} record",
+                    self.op
+                )));
+            }
+            if let Some(m) = required.iter().find(|m| !present.contains(m)) {
+                return Err(snap_err(format!("{path} is missing '{m}'")));
+            }
+            Ok(())
+        };
+        let need =
+            |v: Option<Instant>| v.ok_or_else(|| snap_err(format!("{path} is missing a time")));
+        let cred =
+            |v: Option<Credits>| v.ok_or_else(|| snap_err(format!("{path} is missing an amount")));
+        match (self.op.as_ref(), version_2) {
+            ("purchase", _) => {
+                members(&["credits", "at"], &["credits", "at"])?;
+                Ok(Record::Purchase {
+                    credits: cred(self.credits)?,
+                    at: need(self.at)?,
+                })
+            }
+            ("promotion", _) => {
+                members(
+                    &["credits", "at", "expiresAt"],
+                    &["credits", "at", "expiresAt"],
+                )?;
+                Ok(Record::Promotion {
+                    credits: cred(self.credits)?,
+                    at: need(self.at)?,
+                    expires_at: need(self.expires_at)?,
+                })
+            }
+            ("charge", false) => {
+                members(&["request", "charge"], &["request", "charge"])?;
+                let Some(ChargeField::State(c)) = self.charge else {
+                    return Err(snap_err(format!("{path}.charge must be an object")));
+                };
+                Ok(Record::Charge {
+                    request: payload_v1(self.request, path)?,
+                    charge: c.into_state(&format!("{path}.charge"))?,
+                })
+            }
+            ("hold", false) => {
+                members(
+                    &[
+                        "request",
+                        "ttlMs",
+                        "result",
+                        "unitCredits",
+                        "captured",
+                        "released",
+                    ],
+                    &["request", "ttlMs", "result", "unitCredits"],
+                )?;
+                let Some(r) = self.result else {
+                    return Err(snap_err(format!("{path} is missing 'result'")));
+                };
+                let (Some(rid), None, None, Some(expires_at)) =
+                    (r.id, &r.charge_id, r.at, r.expires_at)
+                else {
+                    return Err(snap_err(format!(
+                        "{path}.result must be a hold (id, credits, units, draws, expiresAt)"
+                    )));
+                };
+                let captured = match self.captured.flatten() {
+                    None => None,
+                    Some(c) => Some(c.into_state(&format!("{path}.captured"))?),
+                };
+                Ok(Record::Hold {
+                    request: payload_v1(self.request, path)?,
+                    ttl_ms: self.ttl_ms.unwrap_or_default(),
+                    result: Hold {
+                        id: rid.into_owned(),
+                        credits: r.credits,
+                        units: r.units,
+                        draws: r.draws,
+                        expires_at,
+                    },
+                    unit_credits: cred(self.unit_credits)?,
+                    captured,
+                    released: self.released,
+                })
+            }
+            ("refund", false) => {
+                members(
+                    &["chargeId", "units", "at", "result"],
+                    &["chargeId", "units", "at", "result"],
+                )?;
+                let Some(r) = self.result else {
+                    return Err(snap_err(format!("{path} is missing 'result'")));
+                };
+                let (None, Some(result_charge), None, None) =
+                    (r.id, r.charge_id, r.at, r.expires_at)
+                else {
+                    return Err(snap_err(format!(
+                        "{path}.result must be a refund (chargeId, credits, units, draws)"
+                    )));
+                };
+                Ok(Record::Refund {
+                    charge_id: self.charge_id.map(Cow::into_owned).unwrap_or_default(),
+                    units: self.units.unwrap_or_default(),
+                    at: need(self.at)?,
+                    result: Refund {
+                        charge_id: result_charge.into_owned(),
+                        credits: r.credits,
+                        units: r.units,
+                        draws: r.draws,
+                    },
+                })
+            }
+            ("charge", true) => {
+                members(
+                    &["f", "t", "u", "s", "at", "cat", "uc", "c", "d", "r", "ch"],
+                    &["f", "u", "at", "uc", "c", "d"],
+                )?;
+                let request = payload_v2(&self, path, catalogs)?;
+                let unit_credits = cred(self.uc)?;
+                let bin = ChargeBin {
+                    credits: cred(self.c)?,
+                    draws: takes_u32(self.d.unwrap_or_default()),
+                    refunded_units: self.r.unwrap_or_default(),
+                    changed: self.ch,
+                };
+                let charge = charge_state(
+                    id,
+                    request.units,
+                    request.at,
+                    &request.feature,
+                    unit_credits,
+                    &bin,
+                    lots,
+                )?;
+                Ok(Record::Charge { request, charge })
+            }
+            ("hold", true) => {
+                members(
+                    &[
+                        "f", "t", "u", "s", "at", "cat", "ttl", "uc", "c", "d", "cap", "rel",
+                    ],
+                    &["f", "u", "at", "ttl", "uc", "c", "d"],
+                )?;
+                let request = payload_v2(&self, path, catalogs)?;
+                let unit_credits = cred(self.uc)?;
+                let ttl_ms = self.ttl.unwrap_or_default();
+                let expires_at = request
+                    .at
+                    .add_millis(i64::try_from(ttl_ms).unwrap_or(i64::MAX))
+                    .map_err(|_| snap_err(format!("{path}.ttl is too long")))?;
+                let captured = match self.cap {
+                    None => None,
+                    Some(c) => {
+                        let bin = ChargeBin {
+                            credits: c.c,
+                            draws: takes_u32(c.d),
+                            refunded_units: c.r.unwrap_or_default(),
+                            changed: c.ch,
+                        };
+                        Some(charge_state(
+                            id,
+                            c.u,
+                            c.at,
+                            &request.feature,
+                            unit_credits,
+                            &bin,
+                            lots,
+                        )?)
+                    }
+                };
+                Ok(Record::Hold {
+                    result: Hold {
+                        id: id.to_string(),
+                        credits: cred(self.c)?,
+                        units: request.units,
+                        draws: lot_draws(&takes_u32(self.d.unwrap_or_default()), lots)?.1,
+                        expires_at,
+                    },
+                    request,
+                    ttl_ms,
+                    unit_credits,
+                    captured,
+                    released: self.rel,
+                })
+            }
+            ("refund", true) => {
+                members(
+                    &["charge", "u", "at", "c", "d"],
+                    &["charge", "u", "at", "c", "d"],
+                )?;
+                let Some(ChargeField::Id(charge_id)) = self.charge else {
+                    return Err(snap_err(format!(
+                        "{path}.charge must be the refunded charge's id"
+                    )));
+                };
+                let units = self.u.unwrap_or_default();
+                Ok(Record::Refund {
+                    result: Refund {
+                        charge_id: charge_id.to_string(),
+                        credits: cred(self.c)?,
+                        units,
+                        draws: lot_draws(&takes_u32(self.d.unwrap_or_default()), lots)?.1,
+                    },
+                    charge_id: charge_id.into_owned(),
                     units,
-                    draws,
-                },
-                charge_id,
-                units,
-                at: f.instant("at")?,
+                    at: need(self.at)?,
+                })
             }
+            _ => Err(snap_err(format!(
+                "{path}.op must be purchase, promotion, charge, hold or refund"
+            ))),
         }
-        _ => {
-            return Err(Error::new(
-                SNAP,
-                format!("{path}.op must be purchase, promotion, charge, hold or refund"),
-            ))
-        }
+    }
+}
+
+fn takes_u32(d: Vec<(usize, Credits)>) -> Takes {
+    d.into_iter()
+        .map(|(i, c)| (u32::try_from(i).unwrap_or(u32::MAX), c))
+        .collect()
+}
+
+fn payload_v1(p: Option<PayloadV1<'_>>, path: &str) -> Result<RequestPayload> {
+    let p = p.ok_or_else(|| snap_err(format!("{path} is missing 'request'")))?;
+    Ok(RequestPayload {
+        seconds: seconds_of(
+            p.seconds_bits.flatten().as_deref(),
+            &format!("{path}.request.secondsBits"),
+        )?,
+        feature: p.feature.into_owned(),
+        tier: p.tier,
+        units: p.units,
+        at: p.at,
+        catalog: p.catalog.into_owned(),
     })
+}
+
+fn payload_v2(r: &RecordJson<'_>, path: &str, catalogs: &[String]) -> Result<RequestPayload> {
+    let cat = r.cat.unwrap_or(0);
+    Ok(RequestPayload {
+        feature: r.f.as_deref().unwrap_or_default().to_string(),
+        tier: r.t.unwrap_or(Tier::General),
+        units: r.u.unwrap_or_default(),
+        seconds: seconds_of(r.s.as_deref(), &format!("{path}.s"))?,
+        at: r
+            .at
+            .ok_or_else(|| snap_err(format!("{path} is missing 'at'")))?,
+        catalog: catalogs.get(cat).cloned().ok_or_else(|| {
+            snap_err(format!("{path}.cat is not an index into snapshot.catalogs"))
+        })?,
+    })
+}
+
+/// Checks a whole number of credits read as `u64` (a ledger amount) against 2^53 - 1.
+pub fn check_credits(n: u64) -> bool {
+    n <= MAX_CREDITS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lot(id: &str) -> Lot {
+        Lot {
+            id: id.to_string(),
+            kind: Kind::Purchased,
+            granted: Credits::new(10).unwrap(),
+            credits: Credits::new(6).unwrap(),
+            granted_at: Instant::from_millis(0).unwrap(),
+            expires_at: None,
+            frozen: false,
+            expired: false,
+        }
+    }
+
+    fn charge_record(draw_index: u32) -> String {
+        let bin = RecordsBin {
+            catalogs: vec![Cow::Borrowed("cat-1")],
+            features: vec![Cow::Borrowed("ai_background")],
+            records: vec![(
+                0,
+                Cow::Borrowed("c1"),
+                RecordBin::Charge {
+                    request: RequestBin {
+                        feature: 0,
+                        tier: Tier::General,
+                        units: 1,
+                        seconds: None,
+                        at: Instant::from_millis(5).unwrap(),
+                        catalog: 0,
+                    },
+                    unit_credits: Credits::new(4).unwrap(),
+                    charge: ChargeBin {
+                        credits: Credits::new(4).unwrap(),
+                        draws: vec![(draw_index, Credits::new(4).unwrap())],
+                        refunded_units: 0,
+                        changed: None,
+                    },
+                },
+            )],
+        };
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(postcard::to_allocvec(&bin).unwrap())
+    }
+
+    #[test]
+    fn binary_records_round_trip_and_refuse_a_lot_index_out_of_range() {
+        let lots = [lot("a")];
+        let read = records_from_text(&charge_record(0), &lots).unwrap();
+        assert_eq!(read.len(), 1);
+        let (id, record) = &read[0];
+        assert_eq!(id, "c1");
+        let keys = LotKeys::of(&[&lots[0]]);
+        let again = records_text(read.iter().map(|(i, r)| (i.as_str(), r)), &keys);
+        assert_eq!(again, charge_record(0));
+        let Record::Charge { charge, .. } = record else {
+            panic!("{record:?}")
+        };
+        assert_eq!(charge.result.draws[0].lot_id, "a");
+        let e = records_from_text(&charge_record(1), &lots).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Snapshot);
+        assert!(e.message.contains("lot"), "{e}");
+    }
+
+    #[test]
+    fn binary_records_refuse_trailing_bytes_and_bad_text() {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut bytes = engine.decode(charge_record(0)).unwrap();
+        bytes.push(0);
+        let e = records_from_text(&engine.encode(&bytes), &[lot("a")]).unwrap_err();
+        assert!(e.message.contains("after"), "{e}");
+        for bad in ["***", "AA=", ""] {
+            assert_eq!(
+                records_from_text(bad, &[lot("a")]).unwrap_err().code,
+                ErrorCode::Snapshot
+            );
+        }
+    }
+
+    #[test]
+    fn record_ids_share_prefixes_and_come_back_whole() {
+        let lots = [lot("a")];
+        let keys = LotKeys::of(&[&lots[0]]);
+        let ids = [
+            "gen-100",
+            "gen-101",
+            "gen-1011",
+            "h\u{e9}llo",
+            "h\u{e9}llz",
+            "z",
+        ];
+        let record = Record::Purchase {
+            credits: Credits::new(1).unwrap(),
+            at: Instant::from_millis(1).unwrap(),
+        };
+        let text = records_text(ids.iter().map(|id| (*id, &record)), &keys);
+        let back = records_from_text(&text, &lots).unwrap();
+        let back: Vec<&str> = back.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(back, ids);
+    }
 }

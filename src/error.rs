@@ -162,7 +162,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A JS number as text for messages, without pulling float formatting into the module: whole numbers exactly,
 /// others to six decimals.
 pub fn num_text(v: f64) -> String {
-    use crate::json::int_text;
     if v.is_nan() {
         return "NaN".into();
     }
@@ -215,4 +214,9 @@ pub fn join(items: &[&str], sep: &str) -> String {
         out.push_str(item);
     }
     out
+}
+
+/// An integer as decimal text.
+pub fn int_text(n: i64) -> String {
+    n.to_string()
 }

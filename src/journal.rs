@@ -8,7 +8,7 @@ use crate::lot::Kind;
 use crate::time::Instant;
 
 /// One point of a projection: the balance right after everything that happens at `at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProjectionPoint {
     pub at: Instant,
     pub total: u64,

@@ -33,19 +33,26 @@ impl EntryType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LedgerEntry {
     /// 1 for the first entry, then +1 per entry.
     pub seq: u64,
     pub at: Instant,
+    #[serde(rename = "type")]
     pub entry_type: EntryType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lot_id: Option<String>,
     /// Signed: grant, refund, release positive; charge, hold, expire negative; freeze and unfreeze the affected
     /// amount; capture 0.
     pub credits: i64,
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
     /// Usable credits right after this entry.
+    #[serde(deserialize_with = "crate::codec::credit_amount")]
     pub total: u64,
 }

@@ -7,16 +7,17 @@
 
 use crate::calendar::TimeZone;
 use crate::codec::{
-    entry_from, hold_from, hold_json, lot_from, lot_json, membership_from, membership_json,
-    record_from, record_from_v2, record_json_v2, LotKeys,
+    record_from_json, records_from_text, records_text, LotKeys, MembershipDoc, RawRecords,
 };
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::{Fields, Json, Key, Obj, ToJson};
 use crate::ledger::{EntryType, LedgerEntry};
-use crate::state::{State, MAX_LOTS};
+use crate::lot::Lot;
+use crate::state::{Membership, OpenHold, State, MAX_LOTS};
 use crate::time::Instant;
 use crate::wallet::{Record, Records, Wallet};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 pub const FORMAT: &str = "credit-engine/wallet";
 pub const VERSION: u32 = 2;
@@ -30,46 +31,125 @@ fn snap_err(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::Snapshot, message)
 }
 
-const FIELDS: [&str; 15] = [
-    "catalogs",
-    "format",
-    "version",
-    "timeZone",
-    "retentionDays",
-    "nextSeq",
-    "clock",
-    "membership",
-    "hadTrial",
-    "hadMembership",
-    "lastDailyLoginDay",
-    "lots",
-    "holds",
-    "records",
-    "ledger",
-];
+/// A snapshot as this engine writes it (version 2).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotOut<'a> {
+    format: &'static str,
+    version: u32,
+    time_zone: &'a str,
+    retention_days: u32,
+    next_seq: u64,
+    clock: Option<Instant>,
+    membership: &'a Membership,
+    had_trial: bool,
+    had_membership: bool,
+    last_daily_login_day: Option<i64>,
+    lots: Vec<&'a Lot>,
+    holds: Vec<OpenHold>,
+    /// The idempotency records, compact and binary (`crate::codec::RecordsBin`), as base64url text.
+    records: String,
+    ledger: &'a [LedgerEntry],
+}
+
+/// A snapshot of any version this engine reads.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SnapshotIn<'a> {
+    #[serde(borrow)]
+    format: Cow<'a, str>,
+    version: u64,
+    #[serde(borrow)]
+    time_zone: Cow<'a, str>,
+    retention_days: Option<u64>,
+    next_seq: Option<u64>,
+    clock: Option<Instant>,
+    membership: MembershipDoc,
+    had_trial: bool,
+    had_membership: bool,
+    last_daily_login_day: Option<i64>,
+    lots: Vec<Lot>,
+    /// Version 2 as first written: the catalog ids its JSON records name.
+    catalogs: Option<Vec<String>>,
+    holds: Vec<OpenHold>,
+    #[serde(borrow)]
+    records: RecordsIn<'a>,
+    ledger: Vec<LedgerEntry>,
+}
+
+/// `records`: base64url text (version 2) or a JSON object (version 1, and version 2 as first written).
+enum RecordsIn<'a> {
+    Text(Cow<'a, str>),
+    Json(RawRecords<'a>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RecordsIn<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = RecordsIn<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the records as Wallet.toJSON() writes them")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(RecordsIn::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(RecordsIn::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                m: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                RawRecords::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(RecordsIn::Json)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// What is read first when a snapshot does not load: is it a snapshot at all, and of which version.
+#[derive(Deserialize)]
+struct Head {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
 
 impl Wallet {
-    /// The snapshot as a JSON value (format version 1).
-    pub fn to_snapshot(&self) -> Json {
+    /// The snapshot as JSON text (format version 2).
+    pub fn to_snapshot_json(&self) -> Result<String> {
         // Lots with nothing left that nothing points at never reach a snapshot, even between two removals.
         if self.live_lots().iter().all(|k| *k) {
-            self.snapshot_json(false)
+            Ok(self.snapshot_text(false))
         } else {
             let mut w = self.clone();
             w.prune();
-            w.snapshot_json(false)
+            Ok(w.snapshot_text(false))
         }
+    }
+
+    /// The length of the snapshot's text, for the size bound.
+    pub(crate) fn snapshot_len(&self) -> usize {
+        self.to_snapshot_json()
+            .map_or(MAX_SNAPSHOT_BYTES, |s| s.len())
     }
 
     /// The compact snapshot a signed token carries (`token`): the same format, without what a pre-check never
     /// reads: no ledger, idempotency records of open holds only, and no lot that has nothing left unless an open
     /// hold draws on it (hold indices renumbered). A wallet loaded from it prices and previews exactly like the full
     /// one, but is a read copy: it is never stored back as the account's wallet.
-    pub fn to_compact_snapshot(&self) -> Json {
-        self.snapshot_json(true)
+    pub fn to_compact_snapshot(&self) -> String {
+        self.snapshot_text(true)
     }
 
-    fn snapshot_json(&self, compact: bool) -> Json {
+    fn snapshot_text(&self, compact: bool) -> String {
         let s = &self.state;
         let mut keep = vec![!compact; s.lots.len()];
         for (i, _) in s.holds.iter().flat_map(|h| &h.takes) {
@@ -79,7 +159,7 @@ impl Wallet {
         }
         // Old lot index -> new.
         let mut index = Vec::with_capacity(keep.len());
-        let mut kept: Vec<&crate::lot::Lot> = Vec::with_capacity(keep.len());
+        let mut kept: Vec<&Lot> = Vec::with_capacity(keep.len());
         for (lot, k) in s.lots.iter().zip(keep) {
             index.push(kept.len());
             if k || !lot.credits.is_zero() {
@@ -87,54 +167,36 @@ impl Wallet {
             }
         }
         let keys = LotKeys::of(&kept);
-        let lots: Vec<Json> = kept.iter().map(|l| lot_json(l)).collect();
         let mut holds = Vec::with_capacity(s.holds.len());
         for h in &s.holds {
             let mut h = h.clone();
             for t in &mut h.takes {
                 t.0 = index.get(t.0).copied().unwrap_or(t.0);
             }
-            holds.push(hold_json(&h));
+            holds.push(h);
         }
-        let mut records = Vec::new();
-        let mut catalogs = Vec::new();
-        for (id, r) in self.records.iter() {
-            if !compact || s.holds.iter().any(|h| &h.id == id) {
-                records.push((
-                    Key::Owned(id.clone()),
-                    record_json_v2(r, &keys, &mut catalogs),
-                ));
-            }
-        }
-        let ledger = if compact {
-            Json::Arr(Vec::new())
-        } else {
-            self.ledger.to_json()
+        let records = self
+            .records
+            .iter()
+            .filter(|(id, _)| !compact || s.holds.iter().any(|h| &h.id == id))
+            .map(|(id, r)| (id.as_str(), r));
+        let out = SnapshotOut {
+            format: FORMAT,
+            version: VERSION,
+            time_zone: self.tz.name(),
+            retention_days: self.retention_days,
+            next_seq: self.next_seq,
+            clock: s.clock,
+            membership: &s.membership,
+            had_trial: s.had_trial,
+            had_membership: s.had_membership,
+            last_daily_login_day: s.last_daily_day,
+            lots: kept,
+            holds,
+            records: records_text(records, &keys),
+            ledger: if compact { &[] } else { &self.ledger },
         };
-        Obj::new()
-            .put("format", FORMAT)
-            .put("version", VERSION)
-            .put("timeZone", self.tz.name())
-            .put("retentionDays", self.retention_days)
-            .put("nextSeq", self.next_seq)
-            .put("clock", s.clock)
-            .put("membership", membership_json(&s.membership))
-            .put("hadTrial", s.had_trial)
-            .put("hadMembership", s.had_membership)
-            .put("lastDailyLoginDay", s.last_daily_day)
-            .put("lots", Json::Arr(lots))
-            .put(
-                "catalogs",
-                Json::Arr(catalogs.into_iter().map(Json::from).collect()),
-            )
-            .put("holds", Json::Arr(holds))
-            .put("records", Json::Obj(records))
-            .put("ledger", ledger)
-            .done()
-    }
-
-    pub fn to_snapshot_json(&self) -> Result<String> {
-        Ok(self.to_snapshot().write())
+        crate::codec::to_json(&out)
     }
 
     pub fn from_snapshot_json(text: &str) -> Result<Wallet> {
@@ -144,7 +206,14 @@ impl Wallet {
                 text.len()
             )));
         }
-        let mut w = Wallet::from_snapshot(&Json::parse(text, ErrorCode::Snapshot)?)?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let doc = match serde_path_to_error::deserialize::<_, SnapshotIn<'_>>(&mut de) {
+            Ok(doc) => doc,
+            Err(e) => return Err(explain(text, &e)),
+        };
+        de.end()
+            .map_err(|e| snap_err(format!("snapshot is not valid JSON: {e}")))?;
+        let mut w = Wallet::from_doc(doc)?;
         // Twice the text bounds the snapshot this wallet writes: written back, an instant in its shortest accepted
         // form grows by less than half and a raw U+2028/U+2029 doubles (\u escape); all else stays or shrinks.
         // (A change near the limit measures exactly.)
@@ -152,103 +221,81 @@ impl Wallet {
         Ok(w)
     }
 
-    pub fn from_snapshot(value: &Json) -> Result<Wallet> {
-        if value.as_object().is_none() {
-            return Err(snap_err(
-                "a snapshot must be a JSON object made by Wallet.toJSON()",
-            ));
+    fn from_doc(doc: SnapshotIn<'_>) -> Result<Wallet> {
+        check_head(Some(&doc.format), Some(doc.version))?;
+        let tz = TimeZone::new(&doc.time_zone)
+            .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
+        for (name, len) in [
+            ("lots", doc.lots.len()),
+            ("holds", doc.holds.len()),
+            ("ledger", doc.ledger.len()),
+        ] {
+            if len > MAX_LEDGER_ENTRIES {
+                return Err(snap_err(format!("snapshot.{name} has too many items")));
+            }
         }
-        if value.get("format").and_then(Json::as_str) != Some(FORMAT) {
-            return Err(snap_err(format!(
-                "not a wallet snapshot: 'format' must be '{FORMAT}'"
-            )));
-        }
-        match value.get("version").and_then(Json::as_u64) {
-            Some(1) | Some(2) => {}
-            Some(v) => {
-                return Err(snap_err(format!(
-                    "snapshot version {v} is not supported by this engine (it reads version {VERSION}); upgrade the package"
+        let version_2 = doc.version == 2;
+        let lots = doc.lots;
+        let mut records = Records::default();
+        let mut add = |id: String, record: Record| -> Result<()> {
+            if records.insert(id.clone(), record) {
+                Ok(())
+            } else {
+                Err(snap_err(format!(
+                    "record id '{}' appears twice",
+                    crate::error::clip(&id, 64)
                 )))
             }
-            None => return Err(snap_err("snapshot 'version' must be a whole number")),
-        }
-        let f = Fields::of(value, "snapshot", &FIELDS, ErrorCode::Snapshot)?;
-        let tz = TimeZone::new(f.str("timeZone")?)
-            .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
-        let list = |key: &str| -> Result<&[Json]> {
-            let items = f.arr(key)?;
-            // Every list, the ledger included, is held to the ledger's limit here, before its items are decoded.
-            if items.len() > MAX_LEDGER_ENTRIES {
-                return Err(snap_err(format!("snapshot.{key} has too many items")));
-            }
-            Ok(items)
         };
-        // Plain loops: `collect::<Result<Vec<_>>>()` costs an iterator adapter per list in the module.
-        let mut lots = Vec::new();
-        for v in list("lots")? {
-            lots.push(lot_from(v, "snapshot.lots[]")?);
-        }
-        let mut holds = Vec::new();
-        for v in list("holds")? {
-            holds.push(hold_from(v, "snapshot.holds[]")?);
-        }
-        let mut ledger = Vec::new();
-        for v in list("ledger")? {
-            ledger.push(entry_from(v, "snapshot.ledger[]")?);
-        }
-        let record_fields = f
-            .req("records")?
-            .as_object()
-            .ok_or_else(|| f.err("records", "must be an object"))?;
-        let version_2 = value.get("version").and_then(Json::as_u64) == Some(2);
-        let mut catalogs = Vec::new();
-        if version_2 {
-            for c in list("catalogs")? {
-                let c = c
-                    .as_str()
-                    .ok_or_else(|| snap_err("snapshot.catalogs must hold catalog ids"))?;
-                catalogs.push(c.to_string());
+        match doc.records {
+            RecordsIn::Text(text) if version_2 && doc.catalogs.is_none() => {
+                for (id, r) in records_from_text(&text, &lots)? {
+                    add(id, r)?;
+                }
+            }
+            RecordsIn::Text(_) => {
+                return Err(snap_err(
+                    "snapshot.records must be an object in this version of the format",
+                ))
+            }
+            RecordsIn::Json(raw) => {
+                let catalogs = doc.catalogs.unwrap_or_default();
+                if raw.0.len() > MAX_LEDGER_ENTRIES {
+                    return Err(snap_err("snapshot.records has too many items"));
+                }
+                for (id, v) in raw.0 {
+                    let record = record_from_json(&id, v, version_2, &lots, &catalogs)?;
+                    add(id.into_owned(), record)?;
+                }
             }
         }
-        let mut records = Records::default();
-        for (id, v) in record_fields {
-            let record = if version_2 {
-                record_from_v2(id, v, "snapshot.records[]", &lots, &catalogs)?
-            } else {
-                record_from(v, "snapshot.records[]")?
-            };
-            if !records.insert(id.to_string(), record) {
-                return Err(snap_err(format!("record id '{id}' appears twice")));
-            }
-        }
+        let mut ledger = doc.ledger;
         // Written by this engine since retention exists; older snapshots keep every record for 7 days from the
         // last change their ledger shows, and their whole ledger untaken (SPEC 9).
-        let retention_days = match f.opt("retentionDays") {
+        let retention_days = match doc.retention_days {
             None => crate::wallet::DEFAULT_RETENTION_DAYS,
-            Some(_) => u32::try_from(f.u64("retentionDays")?)
-                .map_err(|_| f.err("retentionDays", "must be a whole number from 1 to 400"))?,
+            Some(d) => u32::try_from(d).map_err(|_| {
+                snap_err("snapshot.retentionDays must be a whole number from 1 to 400")
+            })?,
         };
         crate::wallet::check_retention(retention_days)
             .map_err(|e| snap_err(format!("snapshot: {}", e.message)))?;
-        let next_seq = match f.opt("nextSeq") {
-            Some(_) => f.u64("nextSeq")?,
+        let next_seq = match doc.next_seq {
+            Some(n) => n,
             None => {
                 rebuild_last_changes(&mut records, &ledger);
                 ledger.last().map_or(1, |e| e.seq.saturating_add(1))
             }
         };
-        let last_daily_day = match f.opt("lastDailyLoginDay") {
-            None => None,
-            Some(_) => Some(f.i64("lastDailyLoginDay")?),
-        };
+        ledger.shrink_to_fit();
         let mut state = State {
-            clock: f.opt_instant("clock")?,
+            clock: doc.clock,
             lots,
-            membership: membership_from(f.req("membership")?)?,
-            had_trial: f.bool("hadTrial")?,
-            had_membership: f.bool("hadMembership")?,
-            holds,
-            last_daily_day,
+            membership: doc.membership.into_membership()?,
+            had_trial: doc.had_trial,
+            had_membership: doc.had_membership,
+            holds: doc.holds,
+            last_daily_day: doc.last_daily_login_day,
             usable: Credits::ZERO,
             frozen_total: Credits::ZERO,
         };
@@ -269,6 +316,50 @@ impl Wallet {
             size: crate::wallet::SizeBound(MAX_SNAPSHOT_BYTES),
         };
         Ok(w)
+    }
+}
+
+/// The format and version check, first of all: a document that is not a snapshot, or of a version this engine
+/// does not read, says so rather than naming a member it does not expect.
+fn check_head(format: Option<&str>, version: Option<u64>) -> Result<()> {
+    if format != Some(FORMAT) {
+        return Err(snap_err(format!(
+            "not a wallet snapshot: 'format' must be '{FORMAT}'"
+        )));
+    }
+    match version {
+        Some(1) | Some(2) => Ok(()),
+        Some(v) => Err(snap_err(format!(
+            "snapshot version {v} is not supported by this engine (it reads version {VERSION}); upgrade the package"
+        ))),
+        None => Err(snap_err("snapshot 'version' must be a whole number")),
+    }
+}
+
+/// Why a text did not load as a snapshot: not JSON, not an object, not a snapshot, a version this engine does not
+/// read, or the first member that is wrong (serde_json's message, with its position).
+fn explain(text: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+    if !text.trim_start().starts_with('{') {
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            return snap_err(format!("snapshot is not valid JSON: {e}"));
+        }
+        return snap_err("a snapshot must be a JSON object made by Wallet.toJSON()");
+    }
+    match serde_json::from_str::<Head>(text) {
+        Ok(head) => {
+            let version = match &head.version {
+                None => None,
+                Some(v) => match v.as_u64() {
+                    Some(n) => Some(n),
+                    None => return snap_err("snapshot 'version' must be a whole number"),
+                },
+            };
+            if let Err(err) = check_head(head.format.as_ref().and_then(|f| f.as_str()), version) {
+                return err;
+            }
+            crate::codec::json_error("snapshot", ErrorCode::Snapshot, e)
+        }
+        Err(_) => snap_err(format!("snapshot is not valid JSON: {e}")),
     }
 }
 

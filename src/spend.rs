@@ -7,7 +7,8 @@ use crate::lot::{order_key, Kind, Lot};
 use std::cmp::Ordering;
 
 /// Credits taken from one lot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Draw {
     pub lot_id: String,
     pub kind: Kind,

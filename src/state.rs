@@ -43,7 +43,8 @@ impl Membership {
 }
 
 /// A hold that still reserves credits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenHold {
     pub id: String,
     pub feature: String,

@@ -114,7 +114,10 @@ pub fn sign(
         .put("iat", at)
         .put("exp", at.add_millis(ttl_ms)?)
         .put("catalog", catalog)
-        .put("snapshot", wallet.to_compact_snapshot())
+        .put(
+            "snapshot",
+            Json::parse(&wallet.to_compact_snapshot(), ErrorCode::Snapshot)?,
+        )
         .done()
         .write();
     let mut token = format!("{PREFIX}.{}", b64_encode(payload.as_bytes()));
@@ -277,7 +280,10 @@ pub fn check(
         exp,
         catalog: f.str("catalog")?.to_string(),
     };
-    Ok((signed, Wallet::from_snapshot(f.req("snapshot")?)?))
+    Ok((
+        signed,
+        Wallet::from_snapshot_json(&f.req("snapshot")?.write())?,
+    ))
 }
 
 /// The first key found twice in one object anywhere in `value` (a repeated key could mean two things to two

@@ -11,7 +11,7 @@ use crate::state::State;
 use crate::time::Instant;
 
 /// Usable credits per kind; every kind is always present.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Kinds {
     pub daily_login: u64,
     pub membership_agent: u64,
@@ -44,13 +44,14 @@ impl Kinds {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NextExpiry {
     pub at: Instant,
     pub credits: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LotView {
     pub id: String,
     pub kind: Kind,
@@ -61,7 +62,8 @@ pub struct LotView {
     pub agent_only: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Balance {
     pub at: Instant,
     pub total: u64,
@@ -75,14 +77,15 @@ pub struct Balance {
     pub lots: Vec<LotView>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
     pub total: u64,
     pub agent: u64,
     pub regular: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Preview {
     pub quote: Quote,
     pub credits: u64,

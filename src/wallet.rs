@@ -29,7 +29,8 @@ pub const MAX_RETENTION_DAYS: u32 = 400;
 const PRUNE_AFTER: u32 = 32;
 
 /// A completed charge (or a captured hold, which is a charge with the hold's id).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Charge {
     pub id: String,
     pub credits: Credits,
@@ -38,7 +39,8 @@ pub struct Charge {
     pub at: Instant,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Refund {
     pub charge_id: String,
     pub credits: Credits,
@@ -46,7 +48,8 @@ pub struct Refund {
     pub draws: Vec<Draw>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Hold {
     pub id: String,
     pub credits: Credits,
@@ -382,7 +385,7 @@ impl Wallet {
             size: SizeBound(0),
             dead: Dead::default(),
         };
-        w.size = SizeBound(w.to_snapshot().write().len());
+        w.size = SizeBound(w.snapshot_len());
         Ok(w)
     }
 
@@ -483,9 +486,7 @@ impl Wallet {
     #[inline(never)]
     fn commit(&mut self, mut state: State, mut journal: Journal, at: Instant) -> Result<()> {
         // The new entries as one JSON array: its length bounds theirs in the ledger (commas included).
-        let entries = crate::json::ToJson::to_json(journal.entries.as_slice())
-            .write()
-            .len();
+        let entries = crate::codec::to_json(journal.entries.as_slice()).len();
         // Every lot whose credits changed can appear in the operation's record (its draws and what remains of
         // them, and for a hold the future capture's): four mentions of its id, escaped (at most twice as long).
         let mut touched = 0;
@@ -515,7 +516,7 @@ impl Wallet {
         let limit = crate::snapshot::MAX_SNAPSHOT_BYTES;
         if self.size.0 + growth > limit {
             // Near the limit: measure exactly (a full serialization), then decide.
-            self.size.0 = self.to_snapshot().write().len();
+            self.size.0 = self.snapshot_len();
             if self.size.0 + growth > limit {
                 return Err(Error::bad_request(
                     "this change would take the wallet's snapshot past the 8 MiB limit; \

@@ -21,7 +21,7 @@ fn funded() -> Wallet {
 
 /// A catalog with the default prices for ai_background and agent.ppt but a different content (so another id).
 fn other_catalog() -> Catalog {
-    let mut v = cat().to_json_value().write();
+    let mut v = cat().to_json();
     v = v.replacen("\"unit\":\"image\"", "\"unit\":\"picture\"", 1);
     let other = Catalog::from_json(&v).unwrap();
     assert_ne!(other.id(), cat().id());

@@ -17,7 +17,7 @@ fn a_wallet_cannot_grow_past_the_snapshot_it_could_load_again() {
     w.purchase("bulk", start, c(1_000_000_000)).unwrap();
     let mut refused = None;
     // Charges with the longest ids: about 1 KB of ledger entry and idempotency record each.
-    for i in 0..20_000 {
+    for i in 0..40_000 {
         let id = format!("{i:0>128}");
         match w.charge(&req("ai_background"), plus(start, 1000 + i), &id, &cat()) {
             Ok(_) => {}
@@ -100,9 +100,10 @@ fn the_size_bound_covers_charges_that_draw_on_many_lots_with_long_ids() {
     w.charge(&agent, plus(start, 1000), "all-of-them", &cat())
         .unwrap();
     let (len1, bound1) = sizes(&w);
-    // Version 2 names a lot by its index in the snapshot (`[i,1],` for each draw), not by its id.
+    // Version 2 names a lot by its index in the snapshot (two or three bytes for each draw, base64url), not by
+    // its id.
     assert!(
-        len1 > len0 + 300 * 6,
+        len1 > len0 + 300 * 3,
         "the record names every lot: {len0} -> {len1}"
     );
     assert!(
@@ -128,15 +129,12 @@ fn the_size_bound_covers_charges_that_draw_on_many_lots_with_long_ids() {
     assert!(bound3 - bound2 >= len3.saturating_sub(len2));
     w.capture("hold-all", 150, plus(start, 4000)).unwrap();
     let (len4, bound4) = sizes(&w);
-    // The capture's record names the kept lots by index, about as long as the open hold's draws that leave.
+    // The capture's record names the kept lots by index (binary), shorter than the open hold's JSON draws that
+    // leave; whatever the difference, the bound covers it.
     assert!(
-        len4 > len3,
-        "the capture names the kept lots (by index): {len3} -> {len4}"
-    );
-    assert!(
-        bound4 - bound3 >= len4 - len3,
+        bound4 - bound3 >= len4.saturating_sub(len3),
         "grew {} but the bound {}",
-        len4 - len3,
+        len4.saturating_sub(len3),
         bound4 - bound3
     );
 }

@@ -4,9 +4,10 @@
 use crate::catalog::{positive_whole, UsageRequest};
 use crate::credits::{Credits, MAX_CREDITS};
 use crate::error::{num_text, Error, ErrorCode, Result};
-use crate::json::ToJson;
 use crate::time::Instant;
 use js_sys::{Reflect, JSON};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -38,32 +39,6 @@ pub fn object<'a>(v: &'a JsValue, what: &str) -> Result<&'a JsValue> {
             type_name(v)
         )))
     }
-}
-
-thread_local! {
-    /// Property names as JS strings, made once: passing a Rust string to JS costs a UTF-8 decode every time.
-    static KEYS: std::cell::RefCell<Vec<(usize, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn key(name: &'static str) -> JsValue {
-    let addr = name.as_ptr() as usize;
-    KEYS.with(|cell| {
-        let Ok(mut keys) = cell.try_borrow_mut() else {
-            return JsValue::from_str(name);
-        };
-        if let Some((_, v)) = keys.iter().find(|(a, _)| *a == addr) {
-            return v.clone();
-        }
-        let v = JsValue::from_str(name);
-        keys.push((addr, v.clone()));
-        v
-    })
-}
-
-/// Reads a property without letting a throwing getter or proxy escape as an untyped exception.
-pub fn field(obj: &JsValue, name: &'static str) -> Result<JsValue> {
-    Reflect::get(obj, &key(name))
-        .map_err(|_| Error::bad_request(format!("reading '{name}' threw an exception")))
 }
 
 /// `undefined` and `null` both mean "not given".
@@ -118,10 +93,6 @@ pub fn time(v: &JsValue, what: &str) -> Result<Instant> {
     ))
 }
 
-pub fn time_field(obj: &JsValue, key: &'static str) -> Result<Instant> {
-    time(&field(obj, key)?, key)
-}
-
 /// Whole credits from a JS number: positive (or zero when `allow_zero`) and at most 2^53 - 1.
 pub fn credits(v: &JsValue, what: &str, allow_zero: bool) -> Result<Credits> {
     let n = number(v, what)?;
@@ -134,14 +105,6 @@ pub fn credits(v: &JsValue, what: &str, allow_zero: bool) -> Result<Credits> {
         )));
     }
     Credits::new(n as u64)
-}
-
-pub fn credits_field(obj: &JsValue, key: &'static str, allow_zero: bool) -> Result<Credits> {
-    credits(&field(obj, key)?, key, allow_zero)
-}
-
-pub fn string_field(obj: &JsValue, key: &'static str) -> Result<String> {
-    string(&field(obj, key)?, key)
 }
 
 /// A signing key: a string (its UTF-8 bytes) or a `Uint8Array`, at least 32 bytes.
@@ -162,15 +125,11 @@ pub fn key_bytes(v: &JsValue, what: &str) -> Result<Vec<u8>> {
 
 /// A `UsageRequest` object: `{ feature, units?, tier?, seconds? }`.
 pub fn usage_request(v: &JsValue) -> Result<UsageRequest> {
-    let obj = object(v, "the usage request")?;
-    let feature = string_field(obj, "feature")?;
-    let units = optional(field(obj, "units")?)
-        .map(|u| number(&u, "units"))
-        .transpose()?;
-    let tier = optional(field(obj, "tier")?)
-        .map(|t| string(&t, "tier"))
-        .transpose()?;
-    let seconds = optional(field(obj, "seconds")?)
+    let r: RequestIn = options(v, "the usage request")?;
+    let feature = string(&r.feature, "feature")?;
+    let units = optional(r.units).map(|u| number(&u, "units")).transpose()?;
+    let tier = optional(r.tier).map(|t| string(&t, "tier")).transpose()?;
+    let seconds = optional(r.seconds)
         .map(|s| number(&s, "seconds"))
         .transpose()?;
     UsageRequest::from_raw(&feature, units, tier.as_deref(), seconds)
@@ -191,17 +150,13 @@ pub fn retention_days(v: &JsValue) -> Result<u32> {
 }
 
 /// A result that cannot fail to convert, as a JS value.
-pub fn to_js_ok<T: ToJson + ?Sized>(value: &T) -> JsResult<JsValue> {
+pub fn to_js_ok<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
     js(to_js(value))
 }
 
-/// A positive whole number field (units to refund or capture).
-pub fn units_field(obj: &JsValue, key: &'static str) -> Result<u64> {
-    positive_whole(
-        number(&field(obj, key)?, key)?,
-        key,
-        crate::catalog::MAX_UNITS,
-    )
+/// A positive whole number of units (to refund).
+pub fn units(v: &JsValue, what: &str) -> Result<u64> {
+    positive_whole(number(v, what)?, what, crate::catalog::MAX_UNITS)
 }
 
 /// Text from an object given as a JSON string or as an object (serialized with `JSON.stringify`).
@@ -229,11 +184,123 @@ pub fn json_text(v: &JsValue, what: &str, code: ErrorCode) -> Result<String> {
         })
 }
 
-/// A core result as a plain JS value (through JSON: small results, one parse, no per-field boundary crossing).
-pub fn to_js<T: ToJson + ?Sized>(value: &T) -> Result<JsValue> {
-    json_to_js(&value.to_json())
+/// A core result as a plain JS value, by serde-wasm-bindgen: plain objects (not `Map`s), `null` for `None`,
+/// instants as ISO-8601 text.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|_| Error::bad_request("cannot convert the result"))
 }
 
-pub fn json_to_js(value: &crate::json::Json) -> Result<JsValue> {
-    JSON::parse(&value.write()).map_err(|_| Error::bad_request("cannot convert the result"))
+/// JSON text the module wrote, as a JS value (one `JSON.parse`: for large results such as a snapshot, cheaper than
+/// building the object member by member across the boundary).
+pub fn json_to_js(text: &str) -> Result<JsValue> {
+    JSON::parse(text).map_err(|_| Error::bad_request("cannot convert the result"))
 }
+
+fn undefined() -> JsValue {
+    JsValue::UNDEFINED
+}
+
+/// An options object read by serde-wasm-bindgen into a struct of its members (`options!`), each kept as the JS
+/// value it is: the checks and messages of SPEC 7 and 8 (`time`, `credits`, `string`...) then apply to each.
+/// Arguments reach the module as the plain copies npm/args.js makes, so no getter runs while this reads them.
+pub fn options<T: DeserializeOwned>(v: &JsValue, what: &str) -> Result<T> {
+    object(v, what)?;
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| {
+        Error::bad_request(format!("{what} cannot be read: {}", js_message(&e.into())))
+    })
+}
+
+/// The message of a JS error value.
+fn js_message(v: &JsValue) -> String {
+    v.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "an unknown error".into())
+}
+
+/// Declares an options struct: each member a JS value (`undefined` when absent) under its JS name.
+macro_rules! options {
+    ($(#[$doc:meta])* $name:ident { $($field:ident : $js:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(serde::Deserialize)]
+        pub struct $name {
+            $(
+                #[serde(rename = $js, default = "undefined", with = "serde_wasm_bindgen::preserve")]
+                pub $field: JsValue,
+            )*
+        }
+    };
+}
+
+options!(
+    /// `UsageRequest`.
+    RequestIn { feature: "feature", units: "units", tier: "tier", seconds: "seconds" }
+);
+options!(CreateIn {
+    time_zone: "timeZone",
+    retention_days: "retentionDays"
+});
+options!(TrialIn {
+    at: "at",
+    until: "until",
+    credits: "credits"
+});
+options!(MembershipIn {
+    at: "at",
+    until: "until",
+    monthly_credits: "monthlyCredits",
+    monthly_agent_credits: "monthlyAgentCredits",
+});
+options!(LoginIn {
+    at: "at",
+    credits: "credits"
+});
+options!(PromotionIn {
+    id: "id",
+    at: "at",
+    credits: "credits",
+    expires_at: "expiresAt"
+});
+options!(PurchaseIn {
+    id: "id",
+    at: "at",
+    credits: "credits"
+});
+options!(ChargeIn {
+    id: "id",
+    catalog: "catalog"
+});
+options!(RefundIn {
+    units: "units",
+    at: "at",
+    id: "id"
+});
+options!(HoldIn {
+    id: "id",
+    ttl_seconds: "ttlSeconds",
+    catalog: "catalog"
+});
+options!(CaptureIn {
+    units: "units",
+    at: "at"
+});
+options!(AtIn { at: "at" });
+options!(ProjectIn {
+    from: "from",
+    to: "to"
+});
+options!(WatchIn { now: "now" });
+options!(SignIn {
+    key: "key",
+    key_id: "keyId",
+    ttl_seconds: "ttlSeconds",
+    at: "at",
+    account: "account",
+    catalog: "catalog",
+});
+options!(VerifyIn {
+    keys: "keys",
+    at: "at",
+    catalog: "catalog"
+});

@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorCode};
 use crate::time::Instant;
 use crate::wallet::Wallet as CoreWallet;
 use convert::*;
+use js_sys::Reflect;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -73,7 +74,10 @@ fn catalog_option(v: JsValue) -> crate::error::Result<Rc<CoreCatalog>> {
     if !v.is_object() {
         return Err(bad());
     }
-    let id = field(&v, "id")?.as_string().ok_or_else(bad)?;
+    let id = Reflect::get(&v, &JsValue::from_str("id"))
+        .ok()
+        .and_then(|id| id.as_string())
+        .ok_or_else(bad)?;
     let default = default_catalog();
     if default.id() == id {
         return Ok(default);
@@ -114,7 +118,7 @@ impl JsCatalog {
 
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsResult<JsValue> {
-        js(json_to_js(&self.inner.to_json_value()))
+        js(to_js(&self.inner.to_doc()))
     }
 
     #[wasm_bindgen(getter)]
@@ -166,13 +170,13 @@ fn busy() -> Error {
 impl JsWallet {
     pub fn create(opts: JsValue) -> JsResult<JsWallet> {
         let wallet = js((|| {
-            let o = object(&opts, "Wallet.create options")
+            let o: CreateIn = options(&opts, "Wallet.create options")
                 .map_err(|e| Error::new(ErrorCode::TimeZone, e.message.clone()))?;
-            let zone = string_field(o, "timeZone")
+            let zone = string(&o.time_zone, "timeZone")
                 .map_err(|e| Error::new(ErrorCode::TimeZone, e.message.clone()))?;
             // The zone is checked first (E_TIME_ZONE), then the retention (E_BAD_REQUEST).
             crate::calendar::TimeZone::new(&zone)?;
-            let days = match optional(field(o, "retentionDays")?) {
+            let days = match optional(o.retention_days) {
                 None => crate::wallet::DEFAULT_RETENTION_DAYS,
                 Some(v) => retention_days(&v)?,
             };
@@ -196,7 +200,7 @@ impl JsWallet {
 
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsResult<JsValue> {
-        self.read(|w| json_to_js(&w.to_snapshot()))
+        self.read(|w| json_to_js(&w.to_snapshot_json()?))
     }
 
     /// The serial number of the token this wallet was verified from (0: not from a remembered token).
@@ -225,11 +229,11 @@ impl JsWallet {
     #[wasm_bindgen(js_name = startTrial)]
     pub fn start_trial(&self, o: JsValue) -> JsResult<()> {
         self.write(|w| {
-            let o = object(&o, "startTrial options")?;
+            let o: TrialIn = options(&o, "startTrial options")?;
             w.start_trial(
-                time_field(o, "at")?,
-                time_field(o, "until")?,
-                credits_field(o, "credits", false)?,
+                time(&o.at, "at")?,
+                time(&o.until, "until")?,
+                credits(&o.credits, "credits", false)?,
             )
         })
     }
@@ -237,12 +241,12 @@ impl JsWallet {
     #[wasm_bindgen(js_name = activateMembership)]
     pub fn activate_membership(&self, o: JsValue) -> JsResult<()> {
         self.write(|w| {
-            let o = object(&o, "activateMembership options")?;
+            let o: MembershipIn = options(&o, "activateMembership options")?;
             w.activate_membership(
-                time_field(o, "at")?,
-                time_field(o, "until")?,
-                credits_field(o, "monthlyCredits", true)?,
-                credits_field(o, "monthlyAgentCredits", true)?,
+                time(&o.at, "at")?,
+                time(&o.until, "until")?,
+                credits(&o.monthly_credits, "monthlyCredits", true)?,
+                credits(&o.monthly_agent_credits, "monthlyAgentCredits", true)?,
             )
         })
     }
@@ -250,31 +254,31 @@ impl JsWallet {
     #[wasm_bindgen(js_name = dailyLogin)]
     pub fn daily_login(&self, o: JsValue) -> JsResult<bool> {
         self.write(|w| {
-            let o = object(&o, "dailyLogin options")?;
-            w.daily_login(time_field(o, "at")?, credits_field(o, "credits", false)?)
+            let o: LoginIn = options(&o, "dailyLogin options")?;
+            w.daily_login(time(&o.at, "at")?, credits(&o.credits, "credits", false)?)
         })
     }
 
     #[wasm_bindgen(js_name = grantPromotion)]
     pub fn grant_promotion(&self, o: JsValue) -> JsResult<()> {
         self.write(|w| {
-            let o = object(&o, "grantPromotion options")?;
+            let o: PromotionIn = options(&o, "grantPromotion options")?;
             w.grant_promotion(
-                &string_field(o, "id")?,
-                time_field(o, "at")?,
-                credits_field(o, "credits", false)?,
-                time_field(o, "expiresAt")?,
+                &string(&o.id, "id")?,
+                time(&o.at, "at")?,
+                credits(&o.credits, "credits", false)?,
+                time(&o.expires_at, "expiresAt")?,
             )
         })
     }
 
     pub fn purchase(&self, o: JsValue) -> JsResult<()> {
         self.write(|w| {
-            let o = object(&o, "purchase options")?;
+            let o: PurchaseIn = options(&o, "purchase options")?;
             w.purchase(
-                &string_field(o, "id")?,
-                time_field(o, "at")?,
-                credits_field(o, "credits", false)?,
+                &string(&o.id, "id")?,
+                time(&o.at, "at")?,
+                credits(&o.credits, "credits", false)?,
             )
         })
     }
@@ -330,21 +334,19 @@ impl JsWallet {
         self.write(|w| {
             let req = usage_request(&req)?;
             let at = time(&at, "at")?;
-            let o = object(&o, "charge options")?;
-            let catalog = catalog_option(field(o, "catalog")?)?;
-            to_js(&w.charge(&req, at, &string_field(o, "id")?, &catalog)?)
+            let o: ChargeIn = options(&o, "charge options")?;
+            let catalog = catalog_option(o.catalog)?;
+            to_js(&w.charge(&req, at, &string(&o.id, "id")?, &catalog)?)
         })
     }
 
     pub fn refund(&self, charge_id: JsValue, o: JsValue) -> JsResult<JsValue> {
         self.write(|w| {
             let charge_id = string(&charge_id, "chargeId")?;
-            let o = object(&o, "refund options")?;
-            let units = units_field(o, "units")?;
-            let at = time_field(o, "at")?;
-            let id = optional(field(o, "id")?)
-                .map(|v| string(&v, "id"))
-                .transpose()?;
+            let o: RefundIn = options(&o, "refund options")?;
+            let units = units(&o.units, "units")?;
+            let at = time(&o.at, "at")?;
+            let id = optional(o.id).map(|v| string(&v, "id")).transpose()?;
             to_js(&w.refund(&charge_id, units, at, id.as_deref())?)
         })
     }
@@ -353,8 +355,8 @@ impl JsWallet {
         self.write(|w| {
             let req = usage_request(&req)?;
             let at = time(&at, "at")?;
-            let o = object(&o, "hold options")?;
-            let ttl = number(&field(o, "ttlSeconds")?, "ttlSeconds")?;
+            let o: HoldIn = options(&o, "hold options")?;
+            let ttl = number(&o.ttl_seconds, "ttlSeconds")?;
             if !ttl.is_finite() || ttl <= 0.0 || ttl * 1000.0 > crate::wallet::MAX_HOLD_MS as f64 {
                 return Err(Error::bad_request(format!(
                     "ttlSeconds must be more than 0 and at most 2592000 (30 days), got {}",
@@ -363,16 +365,16 @@ impl JsWallet {
             }
             // Whole milliseconds, at least one.
             let ttl_ms = ((ttl * 1000.0).ceil() as u64).max(1);
-            let catalog = catalog_option(field(o, "catalog")?)?;
-            to_js(&w.hold(&req, at, &string_field(o, "id")?, ttl_ms, &catalog)?)
+            let catalog = catalog_option(o.catalog)?;
+            to_js(&w.hold(&req, at, &string(&o.id, "id")?, ttl_ms, &catalog)?)
         })
     }
 
     pub fn capture(&self, hold_id: JsValue, o: JsValue) -> JsResult<JsValue> {
         self.write(|w| {
             let hold_id = string(&hold_id, "holdId")?;
-            let o = object(&o, "capture options")?;
-            let units = number(&field(o, "units")?, "units")?;
+            let o: CaptureIn = options(&o, "capture options")?;
+            let units = number(&o.units, "units")?;
             if !units.is_finite()
                 || units.fract() != 0.0
                 || units < 1.0
@@ -383,22 +385,22 @@ impl JsWallet {
                     crate::error::num_text(units)
                 )));
             }
-            to_js(&w.capture(&hold_id, units as u64, time_field(o, "at")?)?)
+            to_js(&w.capture(&hold_id, units as u64, time(&o.at, "at")?)?)
         })
     }
 
     pub fn release(&self, hold_id: JsValue, o: JsValue) -> JsResult<()> {
         self.write(|w| {
             let hold_id = string(&hold_id, "holdId")?;
-            let o = object(&o, "release options")?;
-            w.release(&hold_id, time_field(o, "at")?)
+            let o: AtIn = options(&o, "release options")?;
+            w.release(&hold_id, time(&o.at, "at")?)
         })
     }
 
     pub fn project(&self, o: JsValue) -> JsResult<JsValue> {
         self.read(|w| {
-            let o = object(&o, "project options")?;
-            to_js(&w.project(time_field(o, "from")?, time_field(o, "to")?)?)
+            let o: ProjectIn = options(&o, "project options")?;
+            to_js(&w.project(time(&o.from, "from")?, time(&o.to, "to")?)?)
         })
     }
 
@@ -444,19 +446,19 @@ impl JsWallet {
     #[wasm_bindgen(js_name = __sign)]
     pub fn sign(&self, o: JsValue) -> JsResult<String> {
         self.read(|w| {
-            let o = object(&o, "signSnapshot options")?;
-            let key = key_bytes(&field(o, "key")?, "key")?;
-            let ttl = number(&field(o, "ttlSeconds")?, "ttlSeconds")?;
-            let catalog = catalog_option(field(o, "catalog")?)?;
-            let account = string_field(o, "account")?;
+            let o: SignIn = options(&o, "signSnapshot options")?;
+            let key = key_bytes(&o.key, "key")?;
+            let ttl = number(&o.ttl_seconds, "ttlSeconds")?;
+            let catalog = catalog_option(o.catalog)?;
+            let account = string(&o.account, "account")?;
             // Whole milliseconds; NaN, infinities and out-of-range values are refused by the range check.
             crate::token::sign(
                 w,
                 catalog.id(),
-                &string_field(o, "keyId")?,
+                &string(&o.key_id, "keyId")?,
                 &key,
                 &account,
-                time_field(o, "at")?,
+                time(&o.at, "at")?,
                 (ttl * 1000.0).ceil() as i64,
             )
         })
@@ -472,7 +474,7 @@ impl JsWallet {
                 type_name(&callback)
             ))));
         }
-        let now = js(object(&o, "watch options").and_then(|o| time_field(o, "now")))?;
+        let now = js(options::<WatchIn>(&o, "watch options").and_then(|o| time(&o.now, "now")))?;
         Ok(watch::Watcher::start(
             Rc::clone(&self.inner),
             callback.unchecked_into(),
@@ -532,11 +534,11 @@ fn preview_numbers(
 
 /// The options of `verifySnapshot`: the key lookup, the time and the catalog.
 fn verify_options(o: &JsValue) -> crate::error::Result<(js_sys::Object, Instant, Rc<CoreCatalog>)> {
-    let o = object(o, "verifySnapshot options")?;
-    let keys = field(o, "keys")?;
+    let o: VerifyIn = options(o, "verifySnapshot options")?;
+    let keys = o.keys;
     object(&keys, "keys")?;
-    let at = time_field(o, "at")?;
-    let catalog = catalog_option(field(o, "catalog")?)?;
+    let at = time(&o.at, "at")?;
+    let catalog = catalog_option(o.catalog)?;
     Ok((keys.unchecked_into(), at, catalog))
 }
 
@@ -547,7 +549,9 @@ fn key_of(keys: &js_sys::Object, kid: &str) -> crate::error::Result<Option<Vec<u
     if d.is_undefined() {
         return Ok(None);
     }
-    key_bytes(&field(&d, "value")?, "keys[keyId]").map(Some)
+    let value = js_sys::Reflect::get(&d, &JsValue::from_str("value"))
+        .map_err(|_| Error::bad_request("reading keys threw an exception"))?;
+    key_bytes(&value, "keys[keyId]").map(Some)
 }
 
 /// The body of `verifySnapshot(token, { keys, at, catalog? })` (npm/entry.js): the wallet a `ce2` token carries,

@@ -2,7 +2,6 @@
 //! default catalog (`cost(..)`), so a rule of SPEC section 3 is stated once, in `tests/pricing.rs`.
 #![allow(dead_code)]
 
-use credit_engine::json::ToJson;
 use credit_engine::spend::Draw;
 use credit_engine::{
     Catalog, Credits, EntryType, Error, ErrorCode, Instant, Kind, LedgerEntry, UsageRequest, Wallet,
@@ -152,6 +151,6 @@ pub fn ledger_brief(w: &Wallet) -> Vec<(EntryType, Instant, i64)> {
 }
 
 /// A value's JSON text (the shape JavaScript receives).
-pub fn json_of<T: ToJson + ?Sized>(v: &T) -> String {
-    v.to_json().write()
+pub fn json_of<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("JSON")
 }
