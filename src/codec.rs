@@ -6,7 +6,6 @@
 //!   the list carries, instants are epoch milliseconds, and what a record can rebuild is not written (a result's id
 //!   is the record's key, a charge's units and instant are its request's, a hold's expiry is `at + ttl`, the draws
 //!   still refundable are the draws less the refunded credits taken from the end).
-//! - version 2 as the first version-2 writer wrote it (read only): a JSON object of short-keyed records.
 //! - version 1 (read only): a JSON object of records with every field spelled out.
 //!
 //! The result types (charge, refund, hold, preview, balance, ledger entry, projection point, quote) derive
@@ -689,7 +688,7 @@ fn charge_state(
     })
 }
 
-// ----- records in JSON (version 1, and version 2 as first written): read only -----
+// ----- records in JSON (version 1): read only -----
 
 /// A JSON object of records, in document order, each value left unparsed until the version is known.
 pub struct RawRecords<'a>(pub Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>);
@@ -717,19 +716,18 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawRecords<'a> {
     }
 }
 
-/// The members of every record shape of versions 1 and 2 (JSON), all optional: which ones a record must and may
-/// have depends on its `op` and the version, checked by [`RecordJson::into_record`].
-#[derive(Deserialize, Default)]
+/// The members of every version-1 record shape, all optional: which ones a record must and may have depends on its
+/// `op`, checked by [`RecordJson::into_record`].
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RecordJson<'a> {
     op: Cow<'a, str>,
     credits: Option<Credits>,
     at: Option<Instant>,
     expires_at: Option<Instant>,
-    // version 1
     request: Option<PayloadV1<'a>>,
     #[serde(borrow)]
-    charge: Option<ChargeField<'a>>,
+    charge: Option<ChargeStateV1<'a>>,
     ttl_ms: Option<u64>,
     result: Option<ResultV1<'a>>,
     unit_credits: Option<Credits>,
@@ -738,20 +736,6 @@ struct RecordJson<'a> {
     released: Option<Instant>,
     charge_id: Option<Cow<'a, str>>,
     units: Option<u64>,
-    // version 2
-    f: Option<Cow<'a, str>>,
-    t: Option<Tier>,
-    u: Option<u64>,
-    s: Option<Cow<'a, str>>,
-    cat: Option<usize>,
-    uc: Option<Credits>,
-    c: Option<Credits>,
-    d: Option<Vec<(usize, Credits)>>,
-    r: Option<u64>,
-    ch: Option<Instant>,
-    ttl: Option<u64>,
-    cap: Option<CaptureV2>,
-    rel: Option<Instant>,
 }
 
 /// A member that may be `null`: absent is `None`, `null` is `Some(None)`.
@@ -759,41 +743,6 @@ fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> std::result::Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
-}
-
-/// `charge`: a version-1 charge record's state, or the id a version-2 refund refunds.
-enum ChargeField<'a> {
-    Id(Cow<'a, str>),
-    State(Box<ChargeStateV1<'a>>),
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for ChargeField<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = ChargeField<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a charge id or a charge")
-            }
-            fn visit_borrowed_str<E: de::Error>(
-                self,
-                v: &'de str,
-            ) -> std::result::Result<Self::Value, E> {
-                Ok(ChargeField::Id(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(ChargeField::Id(Cow::Owned(v.to_string())))
-            }
-            fn visit_map<M: MapAccess<'de>>(
-                self,
-                m: M,
-            ) -> std::result::Result<Self::Value, M::Error> {
-                ChargeStateV1::deserialize(de::value::MapAccessDeserializer::new(m))
-                    .map(|s| ChargeField::State(Box::new(s)))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
 }
 
 #[derive(Deserialize)]
@@ -838,17 +787,6 @@ struct ChargeStateV1<'a> {
     changed: Option<Instant>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaptureV2 {
-    u: u64,
-    at: Instant,
-    c: Credits,
-    d: Vec<(usize, Credits)>,
-    r: Option<u64>,
-    ch: Option<Instant>,
-}
-
 fn seconds_of(bits: Option<&str>, what: &str) -> Result<Option<f64>> {
     bits.map(|b| {
         u64::from_str_radix(b, 16)
@@ -886,17 +824,11 @@ impl ChargeStateV1<'_> {
     }
 }
 
-/// Reads one record of a version-1 or version-2 JSON snapshot.
-pub fn record_from_json(
-    id: &str,
-    raw: &serde_json::value::RawValue,
-    version_2: bool,
-    lots: &[Lot],
-    catalogs: &[String],
-) -> Result<Record> {
+/// Reads one record of a version-1 snapshot.
+pub fn record_from_json(id: &str, raw: &serde_json::value::RawValue) -> Result<Record> {
     let path = format!("snapshot.records['{}']", crate::error::clip(id, 64));
     let r: RecordJson<'_> = from_json(raw.get(), &path, SNAP)?;
-    r.into_record(id, &path, version_2, lots, catalogs)
+    r.into_record(&path)
 }
 
 impl RecordJson<'_> {
@@ -920,30 +852,10 @@ impl RecordJson<'_> {
         add("released", self.released.is_some());
         add("chargeId", self.charge_id.is_some());
         add("units", self.units.is_some());
-        add("f", self.f.is_some());
-        add("t", self.t.is_some());
-        add("u", self.u.is_some());
-        add("s", self.s.is_some());
-        add("cat", self.cat.is_some());
-        add("uc", self.uc.is_some());
-        add("c", self.c.is_some());
-        add("d", self.d.is_some());
-        add("r", self.r.is_some());
-        add("ch", self.ch.is_some());
-        add("ttl", self.ttl.is_some());
-        add("cap", self.cap.is_some());
-        add("rel", self.rel.is_some());
         p
     }
 
-    fn into_record(
-        self,
-        id: &str,
-        path: &str,
-        version_2: bool,
-        lots: &[Lot],
-        catalogs: &[String],
-    ) -> Result<Record> {
+    fn into_record(self, path: &str) -> Result<Record> {
         let present = self.present();
         let members = |allowed: &[&str], required: &[&str]| -> Result<()> {
             if let Some(m) = present.iter().find(|m| !allowed.contains(m)) {
@@ -961,15 +873,15 @@ impl RecordJson<'_> {
             |v: Option<Instant>| v.ok_or_else(|| snap_err(format!("{path} is missing a time")));
         let cred =
             |v: Option<Credits>| v.ok_or_else(|| snap_err(format!("{path} is missing an amount")));
-        match (self.op.as_ref(), version_2) {
-            ("purchase", _) => {
+        match self.op.as_ref() {
+            "purchase" => {
                 members(&["credits", "at"], &["credits", "at"])?;
                 Ok(Record::Purchase {
                     credits: cred(self.credits)?,
                     at: need(self.at)?,
                 })
             }
-            ("promotion", _) => {
+            "promotion" => {
                 members(
                     &["credits", "at", "expiresAt"],
                     &["credits", "at", "expiresAt"],
@@ -980,17 +892,17 @@ impl RecordJson<'_> {
                     expires_at: need(self.expires_at)?,
                 })
             }
-            ("charge", false) => {
+            "charge" => {
                 members(&["request", "charge"], &["request", "charge"])?;
-                let Some(ChargeField::State(c)) = self.charge else {
-                    return Err(snap_err(format!("{path}.charge must be an object")));
+                let Some(c) = self.charge else {
+                    return Err(snap_err(format!("{path} is missing 'charge'")));
                 };
                 Ok(Record::Charge {
                     request: payload_v1(self.request, path)?,
                     charge: c.into_state(&format!("{path}.charge"))?,
                 })
             }
-            ("hold", false) => {
+            "hold" => {
                 members(
                     &[
                         "request",
@@ -1031,7 +943,7 @@ impl RecordJson<'_> {
                     released: self.released,
                 })
             }
-            ("refund", false) => {
+            "refund" => {
                 members(
                     &["chargeId", "units", "at", "result"],
                     &["chargeId", "units", "at", "result"],
@@ -1058,113 +970,11 @@ impl RecordJson<'_> {
                     },
                 })
             }
-            ("charge", true) => {
-                members(
-                    &["f", "t", "u", "s", "at", "cat", "uc", "c", "d", "r", "ch"],
-                    &["f", "u", "at", "uc", "c", "d"],
-                )?;
-                let request = payload_v2(&self, path, catalogs)?;
-                let unit_credits = cred(self.uc)?;
-                let bin = ChargeBin {
-                    credits: cred(self.c)?,
-                    draws: takes_u32(self.d.unwrap_or_default()),
-                    refunded_units: self.r.unwrap_or_default(),
-                    changed: self.ch,
-                };
-                let charge = charge_state(
-                    id,
-                    request.units,
-                    request.at,
-                    &request.feature,
-                    unit_credits,
-                    &bin,
-                    lots,
-                )?;
-                Ok(Record::Charge { request, charge })
-            }
-            ("hold", true) => {
-                members(
-                    &[
-                        "f", "t", "u", "s", "at", "cat", "ttl", "uc", "c", "d", "cap", "rel",
-                    ],
-                    &["f", "u", "at", "ttl", "uc", "c", "d"],
-                )?;
-                let request = payload_v2(&self, path, catalogs)?;
-                let unit_credits = cred(self.uc)?;
-                let ttl_ms = self.ttl.unwrap_or_default();
-                let expires_at = request
-                    .at
-                    .add_millis(i64::try_from(ttl_ms).unwrap_or(i64::MAX))
-                    .map_err(|_| snap_err(format!("{path}.ttl is too long")))?;
-                let captured = match self.cap {
-                    None => None,
-                    Some(c) => {
-                        let bin = ChargeBin {
-                            credits: c.c,
-                            draws: takes_u32(c.d),
-                            refunded_units: c.r.unwrap_or_default(),
-                            changed: c.ch,
-                        };
-                        Some(charge_state(
-                            id,
-                            c.u,
-                            c.at,
-                            &request.feature,
-                            unit_credits,
-                            &bin,
-                            lots,
-                        )?)
-                    }
-                };
-                Ok(Record::Hold {
-                    result: Hold {
-                        id: id.to_string(),
-                        credits: cred(self.c)?,
-                        units: request.units,
-                        draws: lot_draws(&takes_u32(self.d.unwrap_or_default()), lots)?.1,
-                        expires_at,
-                    },
-                    request,
-                    ttl_ms,
-                    unit_credits,
-                    captured,
-                    released: self.rel,
-                })
-            }
-            ("refund", true) => {
-                members(
-                    &["charge", "u", "at", "c", "d"],
-                    &["charge", "u", "at", "c", "d"],
-                )?;
-                let Some(ChargeField::Id(charge_id)) = self.charge else {
-                    return Err(snap_err(format!(
-                        "{path}.charge must be the refunded charge's id"
-                    )));
-                };
-                let units = self.u.unwrap_or_default();
-                Ok(Record::Refund {
-                    result: Refund {
-                        charge_id: charge_id.to_string(),
-                        credits: cred(self.c)?,
-                        units,
-                        draws: lot_draws(&takes_u32(self.d.unwrap_or_default()), lots)?.1,
-                    },
-                    charge_id: charge_id.into_owned(),
-                    units,
-                    at: need(self.at)?,
-                })
-            }
             _ => Err(snap_err(format!(
                 "{path}.op must be purchase, promotion, charge, hold or refund"
             ))),
         }
     }
-}
-
-fn takes_u32(d: Vec<(usize, Credits)>) -> Takes {
-    d.into_iter()
-        .map(|(i, c)| (u32::try_from(i).unwrap_or(u32::MAX), c))
-        .collect()
 }
 
 fn payload_v1(p: Option<PayloadV1<'_>>, path: &str) -> Result<RequestPayload> {
@@ -1179,22 +989,6 @@ fn payload_v1(p: Option<PayloadV1<'_>>, path: &str) -> Result<RequestPayload> {
         units: p.units,
         at: p.at,
         catalog: p.catalog.into_owned(),
-    })
-}
-
-fn payload_v2(r: &RecordJson<'_>, path: &str, catalogs: &[String]) -> Result<RequestPayload> {
-    let cat = r.cat.unwrap_or(0);
-    Ok(RequestPayload {
-        feature: r.f.as_deref().unwrap_or_default().to_string(),
-        tier: r.t.unwrap_or(Tier::General),
-        units: r.u.unwrap_or_default(),
-        seconds: seconds_of(r.s.as_deref(), &format!("{path}.s"))?,
-        at: r
-            .at
-            .ok_or_else(|| snap_err(format!("{path} is missing 'at'")))?,
-        catalog: catalogs.get(cat).cloned().ok_or_else(|| {
-            snap_err(format!("{path}.cat is not an index into snapshot.catalogs"))
-        })?,
     })
 }
 

@@ -69,15 +69,13 @@ struct SnapshotIn<'a> {
     had_membership: bool,
     last_daily_login_day: Option<i64>,
     lots: Vec<Lot>,
-    /// Version 2 as first written: the catalog ids its JSON records name.
-    catalogs: Option<Vec<String>>,
     holds: Vec<OpenHold>,
     #[serde(borrow)]
     records: RecordsIn<'a>,
     ledger: Vec<LedgerEntry>,
 }
 
-/// `records`: base64url text (version 2) or a JSON object (version 1, and version 2 as first written).
+/// `records`: base64url text (version 2) or a JSON object (version 1).
 enum RecordsIn<'a> {
     Text(Cow<'a, str>),
     Json(RawRecords<'a>),
@@ -248,25 +246,26 @@ impl Wallet {
             }
         };
         match doc.records {
-            RecordsIn::Text(text) if version_2 && doc.catalogs.is_none() => {
+            RecordsIn::Text(text) if version_2 => {
                 for (id, r) in records_from_text(&text, &lots)? {
                     add(id, r)?;
                 }
             }
-            RecordsIn::Text(_) => {
-                return Err(snap_err(
-                    "snapshot.records must be an object in this version of the format",
-                ))
-            }
-            RecordsIn::Json(raw) => {
-                let catalogs = doc.catalogs.unwrap_or_default();
+            RecordsIn::Json(raw) if !version_2 => {
                 if raw.0.len() > MAX_LEDGER_ENTRIES {
                     return Err(snap_err("snapshot.records has too many items"));
                 }
                 for (id, v) in raw.0 {
-                    let record = record_from_json(&id, v, version_2, &lots, &catalogs)?;
+                    let record = record_from_json(&id, v)?;
                     add(id.into_owned(), record)?;
                 }
+            }
+            _ => {
+                return Err(snap_err(if version_2 {
+                    "snapshot.records must be the text Wallet.toJSON() writes (version 2)"
+                } else {
+                    "snapshot.records must be an object (version 1)"
+                }))
             }
         }
         let mut ledger = doc.ledger;
