@@ -2,6 +2,7 @@
 //! JSON (`default_catalog.json`) and goes through the same validating loader as any custom catalog. A catalog's id
 //! is derived from its content, so two runtimes holding the same prices agree on the id.
 
+use crate::codec::Loose;
 use crate::credits::Credits;
 use crate::error::{num_text, Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
@@ -190,7 +191,7 @@ impl Catalog {
             )));
         }
         let doc: CatalogIn<'_> = crate::codec::from_json(text, "catalog", ErrorCode::Catalog)?;
-        if doc.version != 1 {
+        if !matches!(doc.version, Loose::Whole(1)) {
             return Err(catalog_err("catalog version must be 1"));
         }
         let list = doc.features;
@@ -458,7 +459,7 @@ impl FeatureOut<'_> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogIn<'a> {
-    version: u64,
+    version: Loose,
     #[serde(borrow)]
     features: Vec<FeatureIn<'a>>,
 }
@@ -471,16 +472,16 @@ struct FeatureIn<'a> {
     agent: bool,
     #[serde(borrow)]
     unit: Cow<'a, str>,
-    default_units: Option<u64>,
-    block_seconds: Option<u64>,
+    default_units: Option<Loose>,
+    block_seconds: Option<Loose>,
     prices: PricesIn,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PricesIn {
-    general: Option<u64>,
-    premium: Option<u64>,
+    general: Option<Loose>,
+    premium: Option<Loose>,
 }
 
 impl FeatureIn<'_> {
@@ -497,13 +498,12 @@ impl FeatureIn<'_> {
             )));
         }
         let at = format!("feature '{id}'");
-        let positive = |v: u64, key: &str| -> Result<u64> {
-            if (1..=MAX_CATALOG_NUMBER).contains(&v) {
-                Ok(v)
-            } else {
-                Err(catalog_err(format!(
+        let positive = |v: Loose, key: &str| -> Result<u64> {
+            match v {
+                Loose::Whole(v) if (1..=MAX_CATALOG_NUMBER).contains(&v) => Ok(v),
+                _ => Err(catalog_err(format!(
                     "{at}.{key} must be a whole number from 1 to 1000000000"
-                )))
+                ))),
             }
         };
         if self.unit.is_empty() || self.unit.len() > 64 {

@@ -148,25 +148,78 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
 
 /// A value from JSON text, or `code` with what serde_json found wrong (`what` names the document).
 pub fn from_json<'a, T: Deserialize<'a>>(text: &'a str, what: &str, code: ErrorCode) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(what, code, &e))?;
-    de.end()
-        .map_err(|e| Error::new(code, format!("{what}: {e}")))?;
-    Ok(value)
+    serde_json::from_str(text).map_err(|e| json_error(what, code, text, &e))
 }
 
-/// `code` with the path of the member that is wrong and what serde_json found (with its position).
-pub fn json_error(
-    what: &str,
-    code: ErrorCode,
-    e: &serde_path_to_error::Error<serde_json::Error>,
-) -> Error {
-    let path = e.path().to_string();
-    if path == "." || path.is_empty() {
-        Error::new(code, format!("{what}: {}", e.inner()))
+/// `code` with what serde_json found wrong, where, and the text just before that point (which names the member).
+pub fn json_error(what: &str, code: ErrorCode, text: &str, e: &serde_json::Error) -> Error {
+    // serde_json counts lines from 1 and columns in bytes from 1.
+    let start = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let end = (start + e.column()).min(text.len());
+    let from = (end.saturating_sub(48)..=end)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(end);
+    let near = text.get(from..end).unwrap_or_default();
+    if near.is_empty() {
+        Error::new(code, format!("{what}: {e}"))
     } else {
-        Error::new(code, format!("{what}.{path}: {}", e.inner()))
+        Error::new(code, format!("{what}: {e} (after `{near}`)"))
+    }
+}
+
+/// A member read as whatever JSON value it is, to be checked with a message that names it: a whole number, or
+/// something else (a negative or fractional number, text, `null`, an object...).
+pub enum Loose {
+    Whole(u64),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Loose, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Loose, E> {
+                Ok(Loose::Whole(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Loose, E> {
+                Ok(u64::try_from(v).map_or(Loose::Other, Loose::Whole))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Loose, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Loose, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Loose, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Loose, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Loose, A::Error> {
+                while a.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Loose, A::Error> {
+                while a.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -204,13 +204,10 @@ impl Wallet {
                 text.len()
             )));
         }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let doc = match serde_path_to_error::deserialize::<_, SnapshotIn<'_>>(&mut de) {
+        let doc = match serde_json::from_str::<SnapshotIn<'_>>(text) {
             Ok(doc) => doc,
             Err(e) => return Err(explain(text, &e)),
         };
-        de.end()
-            .map_err(|e| snap_err(format!("snapshot is not valid JSON: {e}")))?;
         let mut w = Wallet::from_doc(doc)?;
         // Twice the text bounds the snapshot this wallet writes: written back, an instant in its shortest accepted
         // form grows by less than half and a raw U+2028/U+2029 doubles (\u escape); all else stays or shrinks.
@@ -337,7 +334,7 @@ fn check_head(format: Option<&str>, version: Option<u64>) -> Result<()> {
 
 /// Why a text did not load as a snapshot: not JSON, not an object, not a snapshot, a version this engine does not
 /// read, or the first member that is wrong (serde_json's message, with its position).
-fn explain(text: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+fn explain(text: &str, e: &serde_json::Error) -> Error {
     if !text.trim_start().starts_with('{') {
         if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
             return snap_err(format!("snapshot is not valid JSON: {e}"));
@@ -356,7 +353,7 @@ fn explain(text: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Err
             if let Err(err) = check_head(head.format.as_ref().and_then(|f| f.as_str()), version) {
                 return err;
             }
-            crate::codec::json_error("snapshot", ErrorCode::Snapshot, e)
+            crate::codec::json_error("snapshot", ErrorCode::Snapshot, text, e)
         }
         Err(_) => snap_err(format!("snapshot is not valid JSON: {e}")),
     }
