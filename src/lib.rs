@@ -11,7 +11,7 @@
 //! - [`view`], [`journal`], [`ledger`]: balance, previews, projections and the usage ledger.
 //! - [`snapshot`]: the versioned lossless wallet format; [`json`] and [`codec`]: the one JSON reader/writer and
 //!   the JSON shape of every type.
-//! - [`token`]: signed wallet tokens for the edge pre-check (SHA-256, HMAC, base64url written here).
+//! - [`token`]: signed wallet tokens for the edge pre-check (HMAC-SHA-256 from RustCrypto, a postcard payload).
 //! - [`error`]: the stable error codes (SPEC section 7).
 //!
 //! The core knows nothing of JavaScript; the wasm-bindgen layer lives in `js` and is compiled for wasm32 only.
