@@ -57,7 +57,13 @@ struct Payload<'a> {
     iat: i64,
     exp: i64,
     catalog: &'a str,
+    #[serde(serialize_with = "as_bytes")]
     snapshot: &'a [u8],
+}
+
+/// Writes bytes in one piece (serde writes a `&[u8]` as a sequence, one call per byte; postcard encodes both alike).
+fn as_bytes<S: serde::Serializer>(bytes: &&[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_bytes(bytes)
 }
 
 /// The bytes of the wallet's compact snapshot a token carries (today the text of its JSON form).
@@ -520,7 +526,14 @@ fn mac_matches(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
 
 /// base64url without padding.
 pub fn b64_encode(data: &[u8]) -> String {
-    B64.encode(data)
+    // `encode_slice` rather than `encode`: the latter's `expect` on its UTF-8 check brings `Debug` formatting of
+    // the error (about 2 KB) into the module. The buffer is exactly the encoded length, so both results are `Ok`.
+    let mut out = vec![0; base64::encoded_len(data.len(), false).unwrap_or(0)];
+    match B64.encode_slice(data, &mut out) {
+        Ok(n) => out.truncate(n),
+        Err(_) => out.clear(),
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// base64url without padding, canonical only (no `=`, unused trailing bits zero); `None` for anything else.
