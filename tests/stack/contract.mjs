@@ -316,7 +316,7 @@ test('token: 200 { token } bound to the account, default ttl 300 s; ttl outside 
   const payload = Buffer.from(r.body.token.split('.')[1], 'base64url');
   let at = 0;
   const varint = () => { let v = 0n, shift = 0n, b; do { b = payload[at++]; v |= BigInt(b & 0x7f) << shift; shift += 7n; } while (b & 0x80); return v; };
-  for (let field = 0; field < 3; field++) at += Number(varint());
+  for (let field = 0; field < 3; field++) { const length = Number(varint()); at += length; }
   const [iat, exp] = [varint() >> 1n, varint() >> 1n];
   eq(Number(exp - iat) / 1000, 300, 'default ttl');
   const long = await api.call('POST', `/v1/accounts/${id}/token`, { ttlSeconds: 2_592_000 });
