@@ -503,25 +503,22 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
-/// HMAC-SHA-256 under `key` (any length; RFC 2104, test vectors RFC 4231), ready for more data.
-fn mac(key: &[u8]) -> HmacSha256 {
-    // HMAC takes keys of every length (a long one is hashed first), so this never fails; the fallback keeps the
-    // module free of a panic path.
-    HmacSha256::new_from_slice(key).unwrap_or_else(|_| HmacSha256::new(&Default::default()))
+/// HMAC-SHA-256 under `key` over `data`, not yet finalized. HMAC takes keys of every length (a long one is hashed
+/// first), so this is never `None`; the `Option` keeps a panic path out of the module.
+fn mac(key: &[u8], data: &[u8]) -> Option<HmacSha256> {
+    let mut m = HmacSha256::new_from_slice(key).ok()?;
+    m.update(data);
+    Some(m)
 }
 
 /// HMAC-SHA-256 (RFC 2104; test vectors RFC 4231).
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut m = mac(key);
-    m.update(data);
-    m.finalize().into_bytes().into()
+    mac(key, data).map_or([0; 32], |m| m.finalize().into_bytes().into())
 }
 
 /// `true` when `tag` is the HMAC-SHA-256 of `data` under `key`, compared in constant time (`verify_slice`).
 fn mac_matches(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
-    let mut m = mac(key);
-    m.update(data);
-    m.verify_slice(tag).is_ok()
+    mac(key, data).is_some_and(|m| m.verify_slice(tag).is_ok())
 }
 
 /// base64url without padding.
