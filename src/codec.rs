@@ -457,6 +457,16 @@ pub fn records_text<'a>(
     records: impl Iterator<Item = (&'a str, &'a Record)>,
     keys: &LotKeys<'_>,
 ) -> String {
+    use base64::Engine as _;
+    let bytes = postcard::to_allocvec(&records_bin(records, keys)).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Records (in id order) as the version-2 binary list.
+pub fn records_bin<'a>(
+    records: impl Iterator<Item = (&'a str, &'a Record)>,
+    keys: &LotKeys<'_>,
+) -> RecordsBin<'a> {
     let mut out = RecordsBin {
         catalogs: Vec::new(),
         features: Vec::new(),
@@ -545,9 +555,7 @@ pub fn records_text<'a>(
         };
         out.records.push((shared as u32, Cow::Borrowed(rest), bin));
     }
-    use base64::Engine as _;
-    let bytes = postcard::to_allocvec(&out).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    out
 }
 
 /// Reads the version-2 binary records against the snapshot's lots, in the order they were written.
@@ -563,6 +571,11 @@ pub fn records_from_text(text: &str, lots: &[Lot]) -> Result<Vec<(String, Record
     if !rest.is_empty() {
         return Err(snap_err("snapshot.records has bytes after its last record"));
     }
+    records_from_bin(&bin, lots)
+}
+
+/// Reads the version-2 binary records against the snapshot's lots.
+pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(String, Record)>> {
     let table = |t: &[Cow<'_, str>], i: u32, what: &str| -> Result<String> {
         t.get(i as usize).map(|s| s.to_string()).ok_or_else(|| {
             snap_err(format!(

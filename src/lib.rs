@@ -9,9 +9,9 @@
 //! - [`state`]: scheduled events (expiry, distributions, lapse, hold expiry) applied lazily in time order.
 //! - [`wallet`]: every operation of the public API, idempotency, all-or-nothing mutations.
 //! - [`view`], [`journal`], [`ledger`]: balance, previews, projections and the usage ledger.
-//! - [`snapshot`]: the versioned lossless wallet format; [`json`] and [`codec`]: the one JSON reader/writer and
-//!   the JSON shape of every type.
-//! - [`token`]: signed wallet tokens for the edge pre-check (SHA-256, HMAC, base64url written here).
+//! - [`snapshot`]: the versioned lossless wallet format (serde_json, with the records as postcard); [`codec`]:
+//!   how every type crosses the boundary with serde (instants, credits, kinds, the membership, the records).
+//! - [`token`]: signed wallet tokens for the edge pre-check (HMAC-SHA-256 from RustCrypto, a postcard payload).
 //! - [`error`]: the stable error codes (SPEC section 7).
 //!
 //! The core knows nothing of JavaScript; the wasm-bindgen layer lives in `js` and is compiled for wasm32 only.
@@ -31,7 +31,6 @@ pub mod codec;
 pub mod credits;
 pub mod error;
 pub mod journal;
-pub mod json;
 pub mod ledger;
 pub mod lot;
 pub mod snapshot;

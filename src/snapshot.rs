@@ -7,7 +7,8 @@
 
 use crate::calendar::TimeZone;
 use crate::codec::{
-    record_from_json, records_from_text, records_text, LotKeys, MembershipDoc, RawRecords,
+    record_from_json, records_bin, records_from_bin, records_from_text, records_text, LotKeys,
+    MembershipDoc, RawRecords, RecordsBin,
 };
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
@@ -50,6 +51,91 @@ struct SnapshotOut<'a> {
     /// The idempotency records, compact and binary (`crate::codec::RecordsBin`), as base64url text.
     records: String,
     ledger: &'a [LedgerEntry],
+}
+
+/// The compact snapshot a signed token carries, binary (postcard): what a pre-check reads, nothing more.
+#[derive(Serialize, Deserialize)]
+struct CompactBin<'a> {
+    #[serde(borrow)]
+    time_zone: Cow<'a, str>,
+    retention_days: u32,
+    next_seq: u64,
+    clock: Option<Instant>,
+    membership: MembershipBin,
+    had_trial: bool,
+    had_membership: bool,
+    last_daily_login_day: Option<i64>,
+    lots: Vec<Lot>,
+    holds: Vec<OpenHold>,
+    #[serde(borrow)]
+    records: RecordsBin<'a>,
+}
+
+/// The membership in binary forms.
+#[derive(Serialize, Deserialize)]
+enum MembershipBin {
+    None,
+    Trial {
+        until: Instant,
+    },
+    Active {
+        anchor: Instant,
+        until: Instant,
+        monthly_credits: Credits,
+        monthly_agent_credits: Credits,
+        next_index: u32,
+        next_at: Option<Instant>,
+    },
+    Lapsed {
+        since: Instant,
+    },
+}
+
+impl MembershipBin {
+    fn of(m: &Membership) -> MembershipBin {
+        match m.clone() {
+            Membership::None => MembershipBin::None,
+            Membership::Trial { until } => MembershipBin::Trial { until },
+            Membership::Active {
+                anchor,
+                until,
+                monthly_credits,
+                monthly_agent_credits,
+                next_index,
+                next_at,
+            } => MembershipBin::Active {
+                anchor,
+                until,
+                monthly_credits,
+                monthly_agent_credits,
+                next_index,
+                next_at,
+            },
+            Membership::Lapsed { since } => MembershipBin::Lapsed { since },
+        }
+    }
+    fn into_membership(self) -> Membership {
+        match self {
+            MembershipBin::None => Membership::None,
+            MembershipBin::Trial { until } => Membership::Trial { until },
+            MembershipBin::Active {
+                anchor,
+                until,
+                monthly_credits,
+                monthly_agent_credits,
+                next_index,
+                next_at,
+            } => Membership::Active {
+                anchor,
+                until,
+                monthly_credits,
+                monthly_agent_credits,
+                next_index,
+                next_at,
+            },
+            MembershipBin::Lapsed { since } => Membership::Lapsed { since },
+        }
+    }
 }
 
 /// A snapshot of any version this engine reads.
@@ -143,11 +229,65 @@ impl Wallet {
     /// reads: no ledger, idempotency records of open holds only, and no lot that has nothing left unless an open
     /// hold draws on it (hold indices renumbered). A wallet loaded from it prices and previews exactly like the full
     /// one, but is a read copy: it is never stored back as the account's wallet.
-    pub fn to_compact_snapshot(&self) -> String {
-        self.snapshot_text(true)
+    pub fn to_compact_snapshot(&self) -> Vec<u8> {
+        let (lots, holds, keys) = self.kept_parts(true);
+        let records = self
+            .records
+            .iter()
+            .filter(|(id, _)| self.state.holds.iter().any(|h| &h.id == id))
+            .map(|(id, r)| (id.as_str(), r));
+        let s = &self.state;
+        let out = CompactBin {
+            time_zone: Cow::Borrowed(self.tz.name()),
+            retention_days: self.retention_days,
+            next_seq: self.next_seq,
+            clock: s.clock,
+            membership: MembershipBin::of(&s.membership),
+            had_trial: s.had_trial,
+            had_membership: s.had_membership,
+            last_daily_login_day: s.last_daily_day,
+            records: records_bin(records, &keys),
+            lots: lots.into_iter().cloned().collect(),
+            holds,
+        };
+        postcard::to_allocvec(&out).unwrap_or_default()
     }
 
-    fn snapshot_text(&self, compact: bool) -> String {
+    /// A wallet from the bytes [`Wallet::to_compact_snapshot`] wrote (`E_SNAPSHOT` for anything else, trailing
+    /// bytes included), checked as any snapshot.
+    pub fn from_compact_snapshot(bytes: &[u8]) -> Result<Wallet> {
+        let (c, rest): (CompactBin<'_>, &[u8]) = postcard::take_from_bytes(bytes)
+            .map_err(|e| snap_err(format!("the compact snapshot cannot be read: {e}")))?;
+        if !rest.is_empty() {
+            return Err(snap_err("the compact snapshot has bytes after its end"));
+        }
+        let tz = TimeZone::new(&c.time_zone)
+            .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
+        crate::wallet::check_retention(c.retention_days)
+            .map_err(|e| snap_err(format!("snapshot: {}", e.message)))?;
+        let mut records = Records::default();
+        for (id, r) in records_from_bin(&c.records, &c.lots)? {
+            if !records.insert(id, r) {
+                return Err(snap_err("a record id appears twice"));
+            }
+        }
+        let state = State {
+            clock: c.clock,
+            lots: c.lots,
+            membership: c.membership.into_membership(),
+            had_trial: c.had_trial,
+            had_membership: c.had_membership,
+            holds: c.holds,
+            last_daily_day: c.last_daily_login_day,
+            usable: Credits::ZERO,
+            frozen_total: Credits::ZERO,
+        };
+        Wallet::assemble(tz, c.retention_days, state, records, Vec::new(), c.next_seq)
+    }
+
+    /// The lots a snapshot keeps (all, or for a compact one those with credits or under an open hold), the open
+    /// holds with their lot indices renumbered to match, and the kept lots' keys.
+    fn kept_parts(&self, compact: bool) -> (Vec<&Lot>, Vec<OpenHold>, LotKeys<'_>) {
         let s = &self.state;
         let mut keep = vec![!compact; s.lots.len()];
         for (i, _) in s.holds.iter().flat_map(|h| &h.takes) {
@@ -164,7 +304,6 @@ impl Wallet {
                 kept.push(lot);
             }
         }
-        let keys = LotKeys::of(&kept);
         let mut holds = Vec::with_capacity(s.holds.len());
         for h in &s.holds {
             let mut h = h.clone();
@@ -173,6 +312,13 @@ impl Wallet {
             }
             holds.push(h);
         }
+        let keys = LotKeys::of(&kept);
+        (kept, holds, keys)
+    }
+
+    fn snapshot_text(&self, compact: bool) -> String {
+        let s = &self.state;
+        let (kept, holds, keys) = self.kept_parts(compact);
         let records = self
             .records
             .iter()
@@ -284,7 +430,7 @@ impl Wallet {
             }
         };
         ledger.shrink_to_fit();
-        let mut state = State {
+        let state = State {
             clock: doc.clock,
             lots,
             membership: doc.membership.into_membership()?,
@@ -295,6 +441,18 @@ impl Wallet {
             usable: Credits::ZERO,
             frozen_total: Credits::ZERO,
         };
+        Wallet::assemble(tz, retention_days, state, records, ledger, next_seq)
+    }
+
+    /// A wallet from checked parts: the internal consistency check, then the totals.
+    fn assemble(
+        tz: TimeZone,
+        retention_days: u32,
+        mut state: State,
+        records: Records,
+        ledger: Vec<LedgerEntry>,
+        next_seq: u64,
+    ) -> Result<Wallet> {
         check(&state, &records, &ledger, next_seq)?;
         state
             .recount()

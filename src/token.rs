@@ -1,21 +1,31 @@
 //! Signed wallet tokens: how the origin hands a wallet to the edge for a pre-check it can trust.
 //!
-//! Format (version 2): `ce2.<payload>.<signature>`, both parts base64url without padding. The payload is the JSON
-//! object `{"alg":"HS256","kid","account","iat","exp","catalog","snapshot"}` (times as ISO-8601 UTC, `account` the
-//! caller's account id the token is bound to, `snapshot` the wallet's compact snapshot, see
-//! [`Wallet::to_compact_snapshot`]); the signature is HMAC-SHA-256 under the key named by `kid` over the ASCII text
-//! `ce2.<payload>`. Verification checks, in this order, each with its own code: shape, base64 and JSON, no key
-//! repeated in any object (`E_TOKEN_MALFORMED`; a signature that is not 32 bytes is a truncated token, a `ce1.`
-//! token is of a format no longer read), `alg` (`E_TOKEN_ALGORITHM`), `kid` (`E_TOKEN_KEY`), the signature,
-//! compared in constant time (`E_TOKEN_SIGNATURE`), the lifetime (`iat` not after `exp`, at most [`MAX_TTL_MS`])
-//! and the validity window with [`SKEW_MS`] of clock skew either way (`E_TOKEN_EXPIRED`), and the catalog id
-//! (`E_TOKEN_CATALOG`). Only then is the snapshot loaded. SHA-256 (FIPS 180-4), HMAC (RFC 2104) and
-//! base64url (RFC 4648) are written here, in a few hundred bytes of WebAssembly, rather than taken from crates.
+//! Format: `ce2.<payload>.<signature>`, both parts base64url without padding (canonical: no `=`, unused trailing
+//! bits zero). The payload is one [postcard](https://docs.rs/postcard) record of the fields, in this order:
+//! `alg` (text, `HS256`), `kid` (text), `account` (text, the caller's account id the token is bound to), `iat`
+//! and `exp` (i64, milliseconds since the epoch), `catalog` (text, the catalog id) and `snapshot` (bytes, the
+//! wallet's compact snapshot, see [`Wallet::to_compact_snapshot`]); text is a varint length and UTF-8, an i64 a
+//! zigzag varint, bytes a varint length and the bytes. Fields are positional, so none can appear twice. The
+//! signature is HMAC-SHA-256 under the key named by `kid` over the ASCII text `ce2.<payload>`.
+//!
+//! Verification checks, in this order, each with its own code: shape, base64 and the payload being exactly one
+//! well-formed record with nothing after it (`E_TOKEN_MALFORMED`; a signature that is not 32 bytes is a truncated
+//! token; a `ce1.` token, or a `ce2.` token with the JSON payload of pre-release builds, is of a format no longer
+//! read), `alg` (`E_TOKEN_ALGORITHM`), `kid` (`E_TOKEN_KEY`), the signature, compared in constant time
+//! (`E_TOKEN_SIGNATURE`), the lifetime (`iat` not after `exp`, at most [`MAX_TTL_MS`]) and the validity window
+//! with [`SKEW_MS`] of clock skew either way (`E_TOKEN_EXPIRED`), and the catalog id (`E_TOKEN_CATALOG`). Only
+//! then is the snapshot loaded. SHA-256 and HMAC come from RustCrypto's `sha2` and `hmac` crates, base64url from
+//! the `base64` crate, the payload encoding from `postcard` over a serde struct.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::{Fields, Json, Obj};
 use crate::time::Instant;
 use crate::wallet::Wallet;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, Engine as _};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -37,7 +47,35 @@ pub const MAX_TTL_MS: i64 = 30 * 86_400_000;
 /// Longest account id a token carries, in bytes.
 pub const MAX_ACCOUNT_BYTES: usize = 128;
 
-const FIELDS: [&str; 7] = ["alg", "kid", "account", "iat", "exp", "catalog", "snapshot"];
+/// The payload, as postcard writes it (field order is the format: see the module comment). Text and bytes are
+/// borrowed from the decoded payload, so reading one copies nothing.
+#[derive(Serialize, Deserialize)]
+struct Payload<'a> {
+    alg: &'a str,
+    kid: &'a str,
+    account: &'a str,
+    iat: i64,
+    exp: i64,
+    catalog: &'a str,
+    #[serde(serialize_with = "as_bytes")]
+    snapshot: &'a [u8],
+}
+
+/// Writes bytes in one piece (serde writes a `&[u8]` as a sequence, one call per byte; postcard encodes both alike).
+fn as_bytes<S: serde::Serializer>(bytes: &&[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_bytes(bytes)
+}
+
+/// The bytes of the wallet's compact snapshot a token carries (postcard, see `Wallet::to_compact_snapshot`).
+fn snapshot_bytes(w: &Wallet) -> Vec<u8> {
+    w.to_compact_snapshot()
+}
+
+/// The wallet a token's snapshot bytes hold ([`snapshot_bytes`] read back): positional binary, so no member can be
+/// given twice; anything else is `E_SNAPSHOT` as for `Wallet::fromJSON`.
+fn wallet_from(bytes: &[u8]) -> Result<Wallet> {
+    Wallet::from_compact_snapshot(bytes)
+}
 
 fn err(code: ErrorCode, message: impl Into<String>) -> Error {
     Error::new(code, message)
@@ -107,20 +145,19 @@ pub fn sign(
             "ttlSeconds must be more than 0 and at most 2592000 (30 days)",
         ));
     }
-    let payload = Obj::new()
-        .put("alg", ALG)
-        .put("kid", kid)
-        .put("account", account)
-        .put("iat", at)
-        .put("exp", at.add_millis(ttl_ms)?)
-        .put("catalog", catalog)
-        .put(
-            "snapshot",
-            Json::parse(&wallet.to_compact_snapshot(), ErrorCode::Snapshot)?,
-        )
-        .done()
-        .write();
-    let mut token = format!("{PREFIX}.{}", b64_encode(payload.as_bytes()));
+    let snapshot = snapshot_bytes(wallet);
+    let payload = Payload {
+        alg: ALG,
+        kid,
+        account,
+        iat: at.millis(),
+        exp: at.add_millis(ttl_ms)?.millis(),
+        catalog,
+        snapshot: &snapshot,
+    };
+    let payload = postcard::to_allocvec(&payload)
+        .map_err(|_| Error::bad_request("the token payload could not be encoded"))?;
+    let mut token = format!("{PREFIX}.{}", b64_encode(&payload));
     let mac = hmac_sha256(key, token.as_bytes());
     token.push('.');
     token.push_str(&b64_encode(&mac));
@@ -147,11 +184,11 @@ pub fn verify(
     catalog: &str,
     key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
 ) -> Result<Verified> {
-    let (signed, wallet) = check(token, key_for)?;
+    let (signed, snapshot) = open(token, key_for)?;
     signed.valid(at, catalog)?;
     Ok(Verified {
         account: signed.account.to_string(),
-        wallet,
+        wallet: wallet_from(&snapshot)?,
     })
 }
 
@@ -205,6 +242,16 @@ pub fn check(
     token: &str,
     key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
 ) -> Result<(Signed, Wallet)> {
+    let (signed, snapshot) = open(token, key_for)?;
+    Ok((signed, wallet_from(&snapshot)?))
+}
+
+/// [`check`] up to the snapshot: what the token says about itself, and the bytes of the snapshot it carries
+/// (loaded by the caller once the clock and the catalog check out too).
+fn open(
+    token: &str,
+    key_for: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
+) -> Result<(Signed, Vec<u8>)> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(malformed("longer than 64 KiB"));
     }
@@ -223,28 +270,29 @@ pub fn check(
     let (Some(body), Some(sig)) = (body, token.get(dot + 1..)) else {
         return Err(malformed("expected ce2.<payload>.<signature>"));
     };
-    let text = b64_decode(body)
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| malformed("the payload is not base64url-encoded UTF-8"))?;
-    let payload =
-        Json::parse(&text, ErrorCode::TokenMalformed).map_err(|e| malformed(&e.message))?;
-    if let Some(key) = repeated_key(&payload) {
-        return Err(malformed(&format!(
-            "the payload repeats the key '{}'",
-            crate::error::clip(key, 64)
-        )));
-    }
+    let bytes = b64_decode(body).ok_or_else(|| malformed("the payload is not base64url"))?;
+    let payload = match postcard::take_from_bytes::<Payload>(&bytes) {
+        Ok((payload, [])) => payload,
+        // The JSON payload of pre-release ce2 builds: its first byte, `{`, would start a 123-byte `alg`.
+        _ if bytes.first() == Some(&b'{') => {
+            return Err(malformed(
+                "the token format changed (this ce2 token has the JSON payload of a pre-release build): \
+                 sign a new token with signSnapshot",
+            ))
+        }
+        Ok(_) => return Err(malformed("bytes follow the payload")),
+        Err(_) => return Err(malformed("the payload is not one well-formed ce2 record")),
+    };
     let sig = b64_decode(sig)
         .filter(|s| s.len() == 32)
         .ok_or_else(|| malformed("the signature is not 32 base64url-encoded bytes (truncated?)"))?;
-    let f = Fields::of(&payload, "token", &FIELDS, ErrorCode::TokenMalformed)?;
-    if f.str("alg")? != ALG {
+    if payload.alg != ALG {
         return Err(err(
             ErrorCode::TokenAlgorithm,
             "token algorithm must be HS256",
         ));
     }
-    let kid = f.str("kid")?;
+    let kid = payload.kid;
     let key = key_for(kid)?.ok_or_else(|| {
         err(
             ErrorCode::TokenKey,
@@ -255,13 +303,17 @@ pub fn check(
         )
     })?;
     check_key(&key)?;
-    if !same(&hmac_sha256(&key, signed.as_bytes()), &sig) {
+    if !mac_matches(&key, signed.as_bytes(), &sig) {
         return Err(err(
             ErrorCode::TokenSignature,
             "token signature does not match (altered, or signed with another key)",
         ));
     }
-    let (iat, exp) = (f.instant("iat")?, f.instant("exp")?);
+    let instant = |ms: i64| {
+        Instant::from_millis(ms)
+            .map_err(|_| malformed("iat or exp is outside the years 0001 to 9999"))
+    };
+    let (iat, exp) = (instant(payload.iat)?, instant(payload.exp)?);
     let life = exp.millis().saturating_sub(iat.millis());
     if !(0..=MAX_TTL_MS).contains(&life) {
         return Err(err(
@@ -275,37 +327,12 @@ pub fn check(
     let signed = Signed {
         kid: kid.to_string(),
         key,
-        account: Rc::from(f.str("account")?),
+        account: Rc::from(payload.account),
         iat,
         exp,
-        catalog: f.str("catalog")?.to_string(),
+        catalog: payload.catalog.to_string(),
     };
-    Ok((
-        signed,
-        Wallet::from_snapshot_json(&f.req("snapshot")?.write())?,
-    ))
-}
-
-/// The first key found twice in one object anywhere in `value` (a repeated key could mean two things to two
-/// readers, so a token with one is refused).
-fn repeated_key(value: &Json) -> Option<&str> {
-    let mut todo = vec![value];
-    let mut keys: Vec<&str> = Vec::new();
-    while let Some(v) = todo.pop() {
-        if let Some(fields) = v.as_object() {
-            // Sorted, so a payload of many keys costs n log n, not n^2 (this runs before the signature check).
-            keys.clear();
-            keys.extend(fields.iter().map(|(k, _)| k.as_ref()));
-            keys.sort_unstable();
-            if let Some(w) = keys.windows(2).find(|w| w.first() == w.get(1)) {
-                return w.first().copied();
-            }
-            todo.extend(fields.iter().map(|(_, child)| child));
-        } else if let Some(items) = v.as_array() {
-            todo.extend(items);
-        }
-    }
-    None
+    Ok((signed, payload.snapshot.to_vec()))
 }
 
 /// Most tokens a [`Verifier`] remembers, and the longest it remembers (longer ones are verified every time): at
@@ -353,9 +380,9 @@ impl Verifier {
                 return Ok(found);
             }
         }
-        let (signed, wallet) = check(token, key_for)?;
+        let (signed, snapshot) = open(token, key_for)?;
         signed.valid(at, catalog)?;
-        let wallet = Rc::new(RefCell::new(wallet));
+        let wallet = Rc::new(RefCell::new(wallet_from(&snapshot)?));
         let account = Rc::clone(&signed.account);
         self.seen.retain(|(t, ..)| t != token);
         if token.len() > CACHE_TOKEN_BYTES {
@@ -425,160 +452,58 @@ impl Verifier {
     }
 }
 
-// ----- SHA-256, HMAC, base64url -----
+// ----- SHA-256, HMAC, base64url (RustCrypto `sha2` + `hmac`, the `base64` crate) -----
 
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
+/// base64url (RFC 4648 section 5) without padding, canonical only: `=` is refused, and so is a last character
+/// whose unused low bits are not zero (two texts must never decode to the same bytes).
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(false),
+);
 
-/// SHA-256 (FIPS 180-4) of `first` (one whole block, if given) followed by `data`, streamed block by block (the
-/// message is never copied). HMAC's padded key is exactly that first block.
-fn digest(first: Option<&[u8; 64]>, data: &[u8]) -> [u8; 32] {
-    let mut h: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-        0x5be0cd19,
-    ];
-    let mut total = data.len() as u64;
-    if let Some(block) = first {
-        compress(&mut h, block);
-        total += 64;
-    }
-    let mut blocks = data.chunks_exact(64);
-    for block in &mut blocks {
-        compress(&mut h, block);
-    }
-    // The tail, 0x80, zeros and the length in bits: one block, or two when the tail leaves fewer than 9 bytes.
-    let tail = blocks.remainder();
-    let mut buf = [0u8; 128];
-    let end = if tail.len() < 56 { 64 } else { 128 };
-    for (b, t) in buf.iter_mut().zip(tail.iter().chain(&[0x80])) {
-        *b = *t;
-    }
-    if let Some(bits) = buf.get_mut(end - 8..end) {
-        bits.copy_from_slice(&total.wrapping_mul(8).to_be_bytes());
-    }
-    for block in buf.chunks_exact(64).take(end / 64) {
-        compress(&mut h, block);
-    }
-    let mut out = [0u8; 32];
-    for (o, w) in out.chunks_exact_mut(4).zip(h) {
-        o.copy_from_slice(&w.to_be_bytes());
-    }
-    out
-}
+type HmacSha256 = Hmac<Sha256>;
 
-/// One SHA-256 compression of a 64-byte block, with the message schedule kept as a ring of 16 words.
-fn compress(h: &mut [u32; 8], block: &[u8]) {
-    let mut w = [0u32; 16];
-    for (wi, c) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *wi = u32::from_be_bytes(c.try_into().unwrap_or([0; 4]));
-    }
-    let at = |w: &[u32; 16], i: usize| w.get(i & 15).copied().unwrap_or(0);
-    let mut s = *h;
-    for (t, k) in K.iter().enumerate() {
-        let wt = if t < 16 {
-            at(&w, t)
-        } else {
-            // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]; W[t-16] is the slot being replaced.
-            let (a, b) = (at(&w, t + 1), at(&w, t + 14));
-            let v = at(&w, t)
-                .wrapping_add(a.rotate_right(7) ^ a.rotate_right(18) ^ (a >> 3))
-                .wrapping_add(at(&w, t + 9))
-                .wrapping_add(b.rotate_right(17) ^ b.rotate_right(19) ^ (b >> 10));
-            if let Some(x) = w.get_mut(t & 15) {
-                *x = v;
-            }
-            v
-        };
-        let [a, b, c, d, e, f, g, hh] = s;
-        let t1 = hh
-            .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
-            .wrapping_add((e & f) ^ (!e & g))
-            .wrapping_add(*k)
-            .wrapping_add(wt);
-        let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22))
-            .wrapping_add((a & b) ^ (a & c) ^ (b & c));
-        s = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
-    }
-    for (x, y) in h.iter_mut().zip(s) {
-        *x = x.wrapping_add(y);
-    }
-}
-
+/// SHA-256 (FIPS 180-4).
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    digest(None, data)
+    Sha256::digest(data).into()
+}
+
+/// HMAC-SHA-256 under `key` over `data`, not yet finalized. HMAC takes keys of every length (a long one is hashed
+/// first), so this is never `None`; the `Option` keeps a panic path out of the module.
+fn mac(key: &[u8], data: &[u8]) -> Option<HmacSha256> {
+    let mut m = HmacSha256::new_from_slice(key).ok()?;
+    m.update(data);
+    Some(m)
 }
 
 /// HMAC-SHA-256 (RFC 2104; test vectors RFC 4231).
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let hashed;
-    let key = if key.len() > 64 {
-        hashed = sha256(key);
-        hashed.as_slice()
-    } else {
-        key
-    };
-    let mut k = [0u8; 64];
-    for (d, s) in k.iter_mut().zip(key) {
-        *d = *s;
-    }
-    let pad = |p: u8| k.map(|b| b ^ p);
-    digest(Some(&pad(0x5c)), &digest(Some(&pad(0x36)), data))
+    mac(key, data).map_or([0; 32], |m| m.finalize().into_bytes().into())
 }
 
-/// Equal, in time that depends only on the lengths.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let diff = a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y));
-    a.len() == b.len() && std::hint::black_box(diff) == 0
+/// `true` when `tag` is the HMAC-SHA-256 of `data` under `key`, compared in constant time (`verify_slice`).
+fn mac_matches(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+    mac(key, data).is_some_and(|m| m.verify_slice(tag).is_ok())
 }
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// base64url without padding.
 pub fn b64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len() / 3 * 4 + 4);
-    for c in data.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
-        for i in 0..=c.len() {
-            let six = (n >> (18 - 6 * i)) as usize & 63;
-            out.push(char::from(B64.get(six).copied().unwrap_or(b'A')));
-        }
+    // `encode_slice` rather than `encode`: the latter's `expect` on its UTF-8 check brings `Debug` formatting of
+    // the error (about 2 KB) into the module. The buffer is exactly the encoded length, so both results are `Ok`.
+    let mut out = vec![0; base64::encoded_len(data.len(), false).unwrap_or(0)];
+    match B64.encode_slice(data, &mut out) {
+        Ok(n) => out.truncate(n),
+        Err(_) => out.clear(),
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// base64url without padding, canonical only (unused trailing bits zero); `None` for anything else.
+/// base64url without padding, canonical only (no `=`, unused trailing bits zero); `None` for anything else.
 pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    (bits < 6 && acc == 0).then_some(out)
+    B64.decode(text).ok()
 }
 
 #[cfg(test)]
@@ -624,14 +549,6 @@ mod tests {
             hex(&sha256(&million)),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
         );
-        // Every length around the padding boundaries agrees with a one-shot vs. split update.
-        // A leading whole block streams like the same bytes in one message, at every tail length.
-        for n in 0..200 {
-            let data: Vec<u8> = (0..n + 64).map(|i| (i * 7 + 3) as u8).collect();
-            let (block, rest) = data.split_at(64);
-            let block: &[u8; 64] = block.try_into().unwrap();
-            assert_eq!(sha256(&data), digest(Some(block), rest), "length {n}");
-        }
     }
 
     #[test]
@@ -691,9 +608,57 @@ mod tests {
             assert_eq!(b64_encode(raw), enc);
             assert_eq!(b64_decode(enc).as_deref(), Some(raw));
         }
-        for bad in ["Z", "Zh", "Zm9=", "Zm+v", "Zm/v", "Zm9vY", " Zm8"] {
+        // Not base64url, padded, a lone character, or a last character with unused bits set ("Zh" and "Zg" both
+        // end in the bits of "f"; only "Zg" is canonical): refused, so two texts never decode to the same bytes.
+        for bad in [
+            "Z", "Zh", "Zm9=", "Zg==", "Zm8=", "Zm+v", "Zm/v", "Zm9vY", " Zm8", "Zm9", "Zm-",
+            "Zm_", "Zm9vYh", "-__-_",
+        ] {
             assert_eq!(b64_decode(bad), None, "{bad}");
         }
-        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn the_signature_check_takes_exactly_the_tag() {
+        let tag = hmac_sha256(b"key", b"data");
+        assert!(mac_matches(b"key", b"data", &tag));
+        assert!(!mac_matches(b"key", b"datA", &tag));
+        assert!(!mac_matches(b"kez", b"data", &tag));
+        let mut flipped = tag;
+        flipped[31] ^= 0x80;
+        assert!(!mac_matches(b"key", b"data", &flipped));
+        // A truncated or extended tag is not the tag.
+        assert!(!mac_matches(b"key", b"data", &tag[..16]));
+        assert!(!mac_matches(b"key", b"data", &[&tag[..], &[0]].concat()));
+        assert!(!mac_matches(b"key", b"data", &[]));
+    }
+
+    #[test]
+    fn the_payload_borrows_its_text_and_bytes_and_refuses_trailing_bytes() {
+        let p = Payload {
+            alg: ALG,
+            kid: "k1",
+            account: "acct",
+            iat: -1,
+            exp: i64::MAX,
+            catalog: "cat-0",
+            snapshot: b"{}",
+        };
+        let bytes = postcard::to_allocvec(&p).unwrap();
+        // Text and bytes are a varint length and the raw bytes; i64 is a zigzag varint.
+        assert_eq!(&bytes[..6], b"\x05HS256");
+        let (q, rest) = postcard::take_from_bytes::<Payload>(&bytes).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(
+            (q.alg, q.kid, q.account, q.iat, q.exp, q.catalog, q.snapshot),
+            (ALG, "k1", "acct", -1, i64::MAX, "cat-0", &b"{}"[..])
+        );
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            postcard::take_from_bytes::<Payload>(&longer).unwrap().1,
+            [0]
+        );
+        assert!(postcard::take_from_bytes::<Payload>(&bytes[..bytes.len() - 1]).is_err());
     }
 }

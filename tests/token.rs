@@ -5,8 +5,60 @@
 mod common;
 
 use common::*;
-use credit_engine::token::{self, b64_decode, b64_encode, hmac_sha256, SKEW_MS};
+use credit_engine::token::{self, b64_decode, b64_encode, hmac_sha256, PREFIX, SKEW_MS};
 use credit_engine::{ErrorCode, Result, Wallet};
+use serde::{Deserialize, Serialize};
+
+/// The payload as the module comment of src/token.rs documents it: these fields, in this order, in postcard.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Payload {
+    alg: String,
+    kid: String,
+    account: String,
+    iat: i64,
+    exp: i64,
+    catalog: String,
+    snapshot: Vec<u8>,
+}
+
+impl Payload {
+    fn bytes(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap()
+    }
+
+    fn snapshot_text(&self) -> String {
+        String::from_utf8(self.snapshot.clone()).unwrap()
+    }
+
+    /// The same payload with `from` replaced by `to` in the snapshot text (exactly once).
+    fn with_snapshot(&self, from: &str, to: &str) -> Payload {
+        let text = self.snapshot_text();
+        assert!(text.contains(from), "{text}");
+        Payload {
+            snapshot: text.replacen(from, to, 1).into_bytes(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The payload of a token: exactly one postcard record, nothing after it.
+fn payload_of(tok: &str) -> Payload {
+    let bytes = b64_decode(tok.split('.').nth(1).unwrap()).unwrap();
+    let (p, rest) = postcard::take_from_bytes::<Payload>(&bytes).unwrap();
+    assert!(rest.is_empty());
+    p
+}
+
+/// Signs payload bytes with KEY under `prefix` (to reach the checks after the signature).
+fn resign_bytes(prefix: &str, bytes: &[u8]) -> String {
+    let signed = format!("{prefix}.{}", b64_encode(bytes));
+    let mac = b64_encode(&hmac_sha256(KEY, signed.as_bytes()));
+    format!("{signed}.{mac}")
+}
+
+fn resign(p: &Payload) -> String {
+    resign_bytes(PREFIX, &p.bytes())
+}
 
 const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 const OTHER: &[u8] = b"fedcba9876543210fedcba9876543210";
@@ -93,7 +145,7 @@ fn code<T>(r: Result<T>) -> ErrorCode {
 fn a_verified_token_prices_like_the_signed_wallet() {
     let w = member();
     let tok = sign(&w, "k1", KEY, "2026-03-02T10:00:00Z", 300_000);
-    assert!(tok.starts_with("ce2."));
+    assert!(tok.starts_with("ce2.") && PREFIX == "ce2");
     let v = verify(&tok, "2026-03-02T10:01:00Z").unwrap();
     for (f, at) in [
         ("agent.ppt", "2026-03-02T10:01:00Z"),
@@ -120,12 +172,12 @@ fn every_kind_of_bad_token_has_its_own_code() {
     let at = "2026-03-02T10:00:00Z";
     let tok = sign(&w, "k1", KEY, at, 300_000);
     let (head, sig) = tok.rsplit_once('.').unwrap();
-    let payload = String::from_utf8(b64_decode(head.split('.').nth(1).unwrap()).unwrap()).unwrap();
-    let resign = |text: &str| {
-        let signed = format!("ce2.{}", b64_encode(text.as_bytes()));
-        let mac = b64_encode(&hmac_sha256(KEY, signed.as_bytes()));
-        format!("{signed}.{mac}")
-    };
+    let payload = payload_of(&tok);
+    assert_eq!(
+        resign(&payload),
+        tok,
+        "the re-signing helper itself is right"
+    );
     assert!(verify(&resign(&payload), at).is_ok());
 
     // Truncated anywhere, or not a token at all.
@@ -147,19 +199,21 @@ fn every_kind_of_bad_token_has_its_own_code() {
     ] {
         assert_eq!(code(verify(bad, at)), ErrorCode::TokenMalformed, "{bad}");
     }
-    assert_eq!(
-        code(verify(&resign("[1,2]"), at)),
-        ErrorCode::TokenMalformed
-    );
-    assert_eq!(
-        code(verify(&resign(&payload.replace("\"kid\"", "\"kidd\"")), at)),
-        ErrorCode::TokenMalformed
-    );
-    // Wrong algorithm, however well signed.
-    for alg in ["none", "HS512", "hs256"] {
-        let text = payload.replace("\"alg\":\"HS256\"", &format!("\"alg\":\"{alg}\""));
+    // A signed payload that is not a ce2 record.
+    for bytes in [&b""[..], b"[1,2]", &[0xff; 40]] {
         assert_eq!(
-            code(verify(&resign(&text), at)),
+            code(verify(&resign_bytes(PREFIX, bytes), at)),
+            ErrorCode::TokenMalformed
+        );
+    }
+    // Wrong algorithm, however well signed.
+    for alg in ["none", "HS512", "hs256", ""] {
+        let p = Payload {
+            alg: alg.to_string(),
+            ..payload.clone()
+        };
+        assert_eq!(
+            code(verify(&resign(&p), at)),
             ErrorCode::TokenAlgorithm,
             "{alg}"
         );
@@ -170,9 +224,8 @@ fn every_kind_of_bad_token_has_its_own_code() {
         ErrorCode::TokenKey
     );
     // Altered: one payload byte, the signature, or a token signed with another key under a known id.
-    let altered = payload.replace("\"credits\":96", "\"credits\":99");
-    assert_ne!(altered, payload);
-    let forged = format!("ce2.{}.{sig}", b64_encode(altered.as_bytes()));
+    let altered = payload.with_snapshot("\"credits\":96", "\"credits\":99");
+    let forged = format!("ce2.{}.{sig}", b64_encode(&altered.bytes()));
     assert_eq!(code(verify(&forged, at)), ErrorCode::TokenSignature);
     let mut flipped = b64_decode(sig).unwrap();
     flipped[31] ^= 1;
@@ -302,8 +355,8 @@ fn golden_token_matches_every_runtime() {
     assert_eq!(tok.len(), GOLDEN_LEN);
 }
 
-const GOLDEN_LEN: usize = 915;
-const GOLDEN_SIG: &str = "KhJLnQc8nxWbEsowTSOVR7mLVpjHj5JNTWRqW8u3PEk";
+const GOLDEN_LEN: usize = 775;
+const GOLDEN_SIG: &str = "poyqOM4kCH0cxKyhKIXClkL_15CS_S1o9wY1J2EdMt0";
 
 #[test]
 fn a_remembering_verifier_answers_exactly_like_verify() {
@@ -464,17 +517,6 @@ fn tokens_stay_within_what_an_edge_verifies_in_a_few_ms() {
     );
 }
 
-/// Re-signs a payload text with KEY under `prefix` (to reach the checks after the signature).
-fn resign_as(prefix: &str, text: &str) -> String {
-    let signed = format!("{prefix}.{}", b64_encode(text.as_bytes()));
-    let mac = b64_encode(&hmac_sha256(KEY, signed.as_bytes()));
-    format!("{signed}.{mac}")
-}
-
-fn payload_of(tok: &str) -> String {
-    String::from_utf8(b64_decode(tok.split('.').nth(1).unwrap()).unwrap()).unwrap()
-}
-
 #[test]
 fn a_token_is_bound_to_the_account_it_was_signed_for() {
     let w = member();
@@ -499,21 +541,28 @@ fn a_token_is_bound_to_the_account_it_was_signed_for() {
     let tok = token::sign(&w, cat().id(), "k1", KEY, "acct-A", t(at), 300_000).unwrap();
     let (head, sig) = tok.rsplit_once('.').unwrap();
     let payload = payload_of(head);
-    assert!(payload.contains("\"account\":\"acct-A\""), "{payload}");
-    let changed = payload.replace("\"account\":\"acct-A\"", "\"account\":\"acct-B\"");
-    let forged = format!("ce2.{}.{sig}", b64_encode(changed.as_bytes()));
+    assert_eq!(payload.account, "acct-A");
+    let changed = Payload {
+        account: "acct-B".to_string(),
+        ..payload.clone()
+    };
+    let forged = format!("ce2.{}.{sig}", b64_encode(&changed.bytes()));
     assert_eq!(code(verify(&forged, at)), ErrorCode::TokenSignature);
     // ... and only a holder of the key can make one for acct-B.
     assert_eq!(
-        verify_full(&resign_as("ce2", &changed), at)
-            .unwrap()
-            .account,
+        verify_full(&resign(&changed), at).unwrap().account,
         "acct-B"
     );
-    // A payload without an account is malformed.
-    let without = payload.replace("\"account\":\"acct-A\",", "");
+    // A payload without an account (the fields of a ce1 payload, in postcard) is malformed.
+    #[derive(Serialize)]
+    struct NoAccount<'a>(&'a str, &'a str, i64, i64, &'a str, &'a [u8]);
+    let p = &payload;
+    let without = NoAccount(&p.alg, &p.kid, p.iat, p.exp, &p.catalog, &p.snapshot);
     assert_eq!(
-        code(verify(&resign_as("ce2", &without), at)),
+        code(verify(
+            &resign_bytes(PREFIX, &postcard::to_allocvec(&without).unwrap()),
+            at
+        )),
         ErrorCode::TokenMalformed
     );
 }
@@ -538,26 +587,48 @@ fn signing_refuses_a_missing_or_strange_account() {
     }
 }
 
+/// A payload in the JSON shape of the earlier formats (ce1: without `account`; pre-release ce2: with it).
+fn json_payload(p: &Payload, account: bool) -> String {
+    let iso = |ms: i64| credit_engine::Instant::from_millis(ms).unwrap().to_iso();
+    let account = if account {
+        format!("\"account\":\"{}\",", p.account)
+    } else {
+        String::new()
+    };
+    format!(
+        "{{\"alg\":\"HS256\",\"kid\":\"{}\",{account}\"iat\":\"{}\",\"exp\":\"{}\",\"catalog\":\"{}\",\"snapshot\":{}}}",
+        p.kid,
+        iso(p.iat),
+        iso(p.exp),
+        p.catalog,
+        p.snapshot_text()
+    )
+}
+
 #[test]
-fn ce1_tokens_are_refused_with_a_message_to_sign_a_new_one() {
+fn older_tokens_are_refused_with_a_message_to_sign_a_new_one() {
     let w = member();
     let at = "2026-03-02T10:00:00Z";
-    let payload =
-        payload_of(&sign(&w, "k1", KEY, at, 300_000)).replace("\"account\":\"acct-1\",", "");
-    // A ce1 token as the first format wrote it: a JSON payload without account, signed over `ce1.<payload>`.
-    let old = resign_as("ce1", &payload);
-    let e = verify(&old, at).map(|_| ()).unwrap_err();
-    assert_eq!(e.code, ErrorCode::TokenMalformed);
-    assert!(
-        e.message.contains("format changed") && e.message.contains("sign a new token"),
-        "{e}"
-    );
-    let mut v = token::Verifier::default();
-    let e = v
-        .verify(&old, t(at), cat().id(), &mut keys(&[("k1", KEY)]))
-        .map(|_| ())
-        .unwrap_err();
-    assert_eq!(e.code, ErrorCode::TokenMalformed);
+    let payload = payload_of(&sign(&w, "k1", KEY, at, 300_000));
+    // A ce1 token as the first format wrote it: a JSON payload without account, signed over `ce1.<payload>`; and a
+    // ce2 token with the JSON payload of pre-release builds (the key is right, the format is not).
+    for old in [
+        resign_bytes("ce1", json_payload(&payload, false).as_bytes()),
+        resign_bytes("ce2", json_payload(&payload, true).as_bytes()),
+    ] {
+        let e = verify(&old, at).map(|_| ()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TokenMalformed);
+        assert!(
+            e.message.contains("format changed") && e.message.contains("sign a new token"),
+            "{e}"
+        );
+        let mut v = token::Verifier::default();
+        let e = v
+            .verify(&old, t(at), cat().id(), &mut keys(&[("k1", KEY)]))
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::TokenMalformed);
+    }
 }
 
 #[test]
@@ -565,16 +636,16 @@ fn a_token_lives_at_most_30_days_and_is_issued_before_it_expires() {
     let w = member();
     let at = "2026-03-02T10:00:00Z";
     let payload = payload_of(&sign(&w, "k1", KEY, at, 300_000));
-    let iat = "\"iat\":\"2026-03-02T10:00:00.000Z\"";
-    let exp = "\"exp\":\"2026-03-02T10:05:00.000Z\"";
-    assert!(payload.contains(iat) && payload.contains(exp), "{payload}");
-    let with = |iat_v: &str, exp_v: &str| {
-        resign_as(
-            "ce2",
-            &payload
-                .replace(iat, &format!("\"iat\":\"{iat_v}\""))
-                .replace(exp, &format!("\"exp\":\"{exp_v}\"")),
-        )
+    assert_eq!(
+        (payload.iat, payload.exp),
+        (t(at).millis(), t("2026-03-02T10:05:00Z").millis())
+    );
+    let with = |iat: &str, exp: &str| {
+        resign(&Payload {
+            iat: t(iat).millis(),
+            exp: t(exp).millis(),
+            ..payload.clone()
+        })
     };
     // iat after exp: refused even at a time inside [iat - 60 s, exp + 60 s).
     let backwards = with("2026-03-02T10:00:00Z", "2026-03-02T09:59:30Z");
@@ -596,6 +667,24 @@ fn a_token_lives_at_most_30_days_and_is_issued_before_it_expires() {
     // iat == exp: a token valid for no time at all but within the skew, as the window allows.
     let instant = with("2026-03-02T10:00:00Z", "2026-03-02T10:00:00Z");
     assert!(verify(&instant, "2026-03-02T10:00:30Z").is_ok());
+    // Times outside the years 0001-9999 (any i64 decodes) are malformed, not a panic or an overflow.
+    for (iat, exp) in [
+        (i64::MIN, i64::MIN),
+        (i64::MAX, i64::MAX),
+        (0, i64::MAX),
+        (i64::MIN, 0),
+    ] {
+        let p = Payload {
+            iat,
+            exp,
+            ..payload.clone()
+        };
+        assert_eq!(
+            code(verify(&resign(&p), at)),
+            ErrorCode::TokenMalformed,
+            "{iat} {exp}"
+        );
+    }
     // The remembering verifier refuses them the same way.
     let mut v = token::Verifier::default();
     for (tok, when) in [
@@ -607,33 +696,65 @@ fn a_token_lives_at_most_30_days_and_is_issued_before_it_expires() {
     }
 }
 
+/// SPEC 9: a payload with a repeated key is `E_TOKEN_MALFORMED`. The payload is positional, so a field cannot be
+/// named twice; what could carry a second value is a payload that is more (or less) than exactly one well-formed
+/// record, and that is malformed, however well signed. The snapshot inside is still JSON text: a key repeated
+/// there is malformed too.
 #[test]
-fn a_payload_with_a_repeated_key_is_malformed() {
+fn a_payload_that_is_not_exactly_one_record_is_malformed() {
     let w = member();
     let at = "2026-03-02T10:00:00Z";
     let payload = payload_of(&sign(&w, "k1", KEY, at, 300_000));
-    assert!(verify(&resign_as("ce2", &payload), at).is_ok());
-    let twice = [
-        // At the top: two accounts, two key ids (the first would win a lookup, another reader might take the last).
-        payload.replacen(
-            "\"account\":\"acct-1\"",
-            "\"account\":\"acct-1\",\"account\":\"acct-2\"",
-            1,
+    let bytes = payload.bytes();
+    assert!(verify(&resign_bytes(PREFIX, &bytes), at).is_ok());
+    let second = Payload {
+        account: "acct-2".to_string(),
+        kid: "k2".to_string(),
+        ..payload.clone()
+    }
+    .bytes();
+    // Where the account's length is: alg (1 + 5 bytes) and kid (1 + 2 bytes) come first.
+    let account_len = 1 + 5 + 1 + 2;
+    assert_eq!(bytes[account_len], 6);
+    let mut lying_len = bytes.clone();
+    lying_len[account_len] = 0x7f;
+    let mut not_utf8 = bytes.clone();
+    not_utf8[account_len + 1] = 0xff;
+    let mut overlong = bytes[..account_len].to_vec();
+    overlong.extend([
+        0x86, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00,
+    ]);
+    let cases: [(&str, Vec<u8>); 7] = [
+        (
+            "a second record after the first (two accounts, two key ids)",
+            [&bytes[..], &second].concat(),
         ),
-        payload.replacen("\"kid\":\"k1\"", "\"kid\":\"k1\",\"kid\":\"k2\"", 1),
-        // Inside the snapshot.
-        payload.replacen(
-            "\"timeZone\":\"Europe/Berlin\"",
-            "\"timeZone\":\"Europe/Berlin\",\"timeZone\":\"UTC\"",
-            1,
+        ("one byte after the record", [&bytes[..], &[0]].concat()),
+        (
+            "the record with its last byte cut",
+            bytes[..bytes.len() - 1].to_vec(),
         ),
+        ("only the first fields", bytes[..account_len + 3].to_vec()),
+        ("a length past the end", lying_len),
+        ("text that is not UTF-8", not_utf8),
+        ("a varint longer than ten bytes", overlong),
     ];
-    for text in twice {
-        assert_ne!(text, payload);
-        let e = verify(&resign_as("ce2", &text), at)
+    for (what, bad) in cases {
+        let e = verify(&resign_bytes(PREFIX, &bad), at)
             .map(|_| ())
             .unwrap_err();
-        assert_eq!(e.code, ErrorCode::TokenMalformed, "{text}");
-        assert!(e.message.contains("repeats the key"), "{e}");
+        assert_eq!(e.code, ErrorCode::TokenMalformed, "{what}: {e}");
     }
+    let e = verify(&resign_bytes(PREFIX, &[&bytes[..], &second].concat()), at)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.message.contains("bytes follow the payload"), "{e}");
+    // A key repeated inside the snapshot's JSON.
+    let twice = payload.with_snapshot(
+        "\"timeZone\":\"Europe/Berlin\"",
+        "\"timeZone\":\"Europe/Berlin\",\"timeZone\":\"UTC\"",
+    );
+    let e = verify(&resign(&twice), at).map(|_| ()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::TokenMalformed, "{e}");
+    assert!(e.message.contains("repeats the key"), "{e}");
 }

@@ -7,8 +7,8 @@ const KEY = 'k'.repeat(32);
 const AT = '2026-03-02T08:00:00Z';
 const MS = Date.parse(AT);
 // From tests/token.rs (golden_token_matches_every_runtime).
-const GOLDEN_LEN = 915;
-const GOLDEN_SIG = 'KhJLnQc8nxWbEsowTSOVR7mLVpjHj5JNTWRqW8u3PEk';
+const GOLDEN_LEN = 775;
+const GOLDEN_SIG = 'poyqOM4kCH0cxKyhKIXClkL_15CS_S1o9wY1J2EdMt0';
 const ACCOUNT = 'acct-1';
 
 async function daily() {
@@ -23,12 +23,46 @@ async function hmac(key, text) {
   const k = await crypto.subtle.importKey('raw', new TextEncoder().encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return b64url(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(text)));
 }
-/** Re-signs a modified payload with the right key (to reach the checks after the signature). */
-async function resign(payloadText, key = KEY, prefix = 'ce2') {
-  const head = `${prefix}.` + b64url(new TextEncoder().encode(payloadText));
+
+// The payload (src/token.rs): one postcard record of alg, kid, account (text: varint length, UTF-8), iat, exp (i64
+// milliseconds: zigzag varint), catalog (text) and snapshot (bytes; today the compact snapshot's JSON text).
+function decodePayload(bytes) {
+  let i = 0;
+  const varint = () => {
+    let v = 0n, shift = 0n;
+    for (;;) {
+      const b = bytes[i++];
+      if (b === undefined) throw new Error('payload cut short');
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+      shift += 7n;
+    }
+  };
+  const str = () => { const n = Number(varint()); const s = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(i, i + n)); i += n; return s; };
+  const i64 = () => { const z = varint(); return Number((z >> 1n) ^ -(z & 1n)); };
+  const p = { alg: str(), kid: str(), account: str(), iat: i64(), exp: i64(), catalog: str(), snapshot: str() };
+  if (i !== bytes.length) throw new Error('bytes follow the payload');
+  return p;
+}
+function encodePayload(p) {
+  const out = [];
+  const uvarint = (v) => { for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80); out.push(Number(v)); };
+  const str = (s) => { const b = new TextEncoder().encode(s); uvarint(BigInt(b.length)); for (const x of b) out.push(x); };
+  const i64 = (n) => { const v = BigInt(n); uvarint(v < 0n ? (-v << 1n) - 1n : v << 1n); };
+  str(p.alg); str(p.kid); str(p.account); i64(p.iat); i64(p.exp); str(p.catalog); str(p.snapshot);
+  return Uint8Array.from(out);
+}
+const bytesOf = (payload) => (typeof payload === 'string' ? new TextEncoder().encode(payload) : payload instanceof Uint8Array ? payload : encodePayload(payload));
+/** Signs a payload (a payload object, raw bytes, or text) with the right key (to reach the checks after the signature). */
+async function resign(payload, key = KEY, prefix = 'ce2') {
+  const head = `${prefix}.` + b64url(bytesOf(payload));
   return `${head}.${await hmac(key, head)}`;
 }
-const payloadOf = (token) => new TextDecoder().decode(Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+const payloadBytes = (token) => Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+const payloadOf = (token) => decodePayload(payloadBytes(token));
+/** The payload in the JSON shape of the earlier formats (ce1: without account; pre-release ce2: with it). */
+const jsonPayload = (p, account) => JSON.stringify({ alg: p.alg, kid: p.kid, ...(account ? { account: p.account } : {}),
+  iat: new Date(p.iat).toISOString(), exp: new Date(p.exp).toISOString(), catalog: p.catalog, snapshot: JSON.parse(p.snapshot) });
 
 test('token: the golden token is byte-identical to the Rust one, and WebCrypto agrees on its HMAC', async () => {
   const w = await daily();
@@ -37,8 +71,10 @@ test('token: the golden token is byte-identical to the Rust one, and WebCrypto a
   assert.eq(token.length, GOLDEN_LEN);
   const dot = token.lastIndexOf('.');
   assert.eq(await hmac(KEY, token.slice(0, dot)), token.slice(dot + 1));
-  const p = JSON.parse(payloadOf(token));
-  assert.eq([p.alg, p.kid, p.account, p.iat, p.exp, p.catalog], ['HS256', 'golden', 'golden-account', '2026-03-02T08:00:00.000Z', '2026-03-02T08:05:00.000Z', Catalog.default().id]);
+  const p = payloadOf(token);
+  assert.eq([p.alg, p.kid, p.account, p.iat, p.exp, p.catalog], ['HS256', 'golden', 'golden-account', MS, MS + 300_000, Catalog.default().id]);
+  assert.eq(JSON.parse(p.snapshot).lots.length, 1);
+  assert.eq(b64url(encodePayload(p)), token.split('.')[1], 'this test\'s postcard writer gives the same bytes');
   // A Uint8Array key is the same key.
   assert.eq(signSnapshot(w, { key: new TextEncoder().encode(KEY), keyId: 'golden', ttlSeconds: 300, at: MS, account: 'golden-account' }), token);
 });
@@ -68,15 +104,18 @@ test('token: tampered, truncated, wrong algorithm, unknown key, expired and fore
   assert.throwsCode(() => verify(token + '.x'), 'E_TOKEN_MALFORMED');
   assert.throwsCode(() => verify(token.replace('ce2.', 'ce3.')), 'E_TOKEN_MALFORMED');
   assert.throwsCode(() => verify(42), 'E_TOKEN_MALFORMED');
-  const [cutJson, none, hs512] = await Promise.all([resign('{"alg":"HS256"'), resign(payload.replace('"HS256"', '"none"')),
-    resign(payload.replace('"HS256"', '"HS512"'))]);
+  const bytes = encodePayload(payload);
+  const [cutJson, cutRecord, none, hs512] = await Promise.all([resign('{"alg":"HS256"'), resign(bytes.subarray(0, bytes.length - 1)),
+    resign({ ...payload, alg: 'none' }), resign({ ...payload, alg: 'HS512' })]);
   assert.throwsCode(() => verify(cutJson), 'E_TOKEN_MALFORMED');
+  assert.throwsCode(() => verify(cutRecord), 'E_TOKEN_MALFORMED');
   assert.throwsCode(() => verify(none), 'E_TOKEN_ALGORITHM');
   assert.throwsCode(() => verify(hs512), 'E_TOKEN_ALGORITHM');
   assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'k0', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_KEY');
   assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'toString', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_KEY', 'inherited names are not keys');
   const altered = token.split('.');
-  altered[1] = b64url(new TextEncoder().encode(payload.replace('"credits":5', '"credits":4')));
+  assert.ok(payload.snapshot.includes('"credits":5'), payload.snapshot);
+  altered[1] = b64url(encodePayload({ ...payload, snapshot: payload.snapshot.replace('"credits":5', '"credits":4') }));
   assert.throwsCode(() => verify(altered.join('.')), 'E_TOKEN_SIGNATURE');
   assert.throwsCode(() => verify(signSnapshot(w, { key: 'x'.repeat(32), keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_SIGNATURE');
   const err = assert.throwsCode(() => verify(token, MS + 361_000), 'E_TOKEN_EXPIRED');
@@ -157,10 +196,10 @@ test('token: a token is bound to its account; the verified wallet says which, al
   // The account is signed: changing it breaks the signature; only the key's holder can sign another account.
   const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: 'acct-A' });
   const payload = payloadOf(token);
-  assert.ok(payload.includes('"account":"acct-A"'), payload);
-  const changed = payload.replace('"account":"acct-A"', '"account":"acct-B"');
+  assert.eq(payload.account, 'acct-A');
+  const changed = { ...payload, account: 'acct-B' };
   const parts = token.split('.');
-  parts[1] = b64url(new TextEncoder().encode(changed));
+  parts[1] = b64url(encodePayload(changed));
   assert.throwsCode(() => verifySnapshot(parts.join('.'), { keys, at: MS }), 'E_TOKEN_SIGNATURE');
   const resigned = verifySnapshot(await resign(changed), { keys, at: MS });
   assert.eq(resigned.account, 'acct-B');
@@ -170,23 +209,28 @@ test('token: a token is bound to its account; the verified wallet says which, al
   assert.throwsCode(() => freed.account, 'E_BAD_REQUEST', 'a freed wallet');
 });
 
-test('token: ce1 tokens are refused with a message to sign a new one; a repeated key is malformed', async () => {
+test('token: older tokens are refused with a message to sign a new one; a payload that is not exactly one record is malformed', async () => {
   const w = await daily();
   const keys = { k1: KEY };
   const token = signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT });
   const payload = payloadOf(token);
-  const old = await resign(payload.replace(`"account":"${ACCOUNT}",`, ''), KEY, 'ce1');
-  const err = assert.throwsCode(() => verifySnapshot(old, { keys, at: MS }), 'E_TOKEN_MALFORMED');
-  assert.ok(/format changed/.test(err.message) && /sign a new token/.test(err.message), err.message);
-  for (const text of [
-    payload.replace(`"account":"${ACCOUNT}"`, `"account":"${ACCOUNT}","account":"acct-2"`),
-    payload.replace('"kid":"k1"', '"kid":"k1","kid":"k2"'),
-    payload.replace('"timeZone":"UTC"', '"timeZone":"UTC","timeZone":"Europe/Berlin"'),
+  // A ce1 token (JSON payload, no account) and a ce2 token with the JSON payload of pre-release builds.
+  for (const old of [await resign(jsonPayload(payload, false), KEY, 'ce1'), await resign(jsonPayload(payload, true))]) {
+    const err = assert.throwsCode(() => verifySnapshot(old, { keys, at: MS }), 'E_TOKEN_MALFORMED');
+    assert.ok(/format changed/.test(err.message) && /sign a new token/.test(err.message), err.message);
+  }
+  // SPEC 9's repeated key: the payload is positional, so a second account or key id can only come as more than one
+  // record, and that is malformed however well signed; so is a key repeated inside the snapshot's JSON.
+  const bytes = encodePayload(payload);
+  const second = encodePayload({ ...payload, account: 'acct-2', kid: 'k2' });
+  for (const [what, bad, message] of [
+    ['a second record', Uint8Array.from([...bytes, ...second]), /bytes follow the payload/],
+    ['one byte more', Uint8Array.from([...bytes, 0]), /bytes follow the payload/],
+    ['a key twice in the snapshot', { ...payload, snapshot: payload.snapshot.replace('"timeZone":"UTC"', '"timeZone":"UTC","timeZone":"Europe/Berlin"') }, /repeats the key/],
   ]) {
-    assert.ok(text !== payload);
-    const twice = await resign(text);
-    const e = assert.throwsCode(() => verifySnapshot(twice, { keys, at: MS }), 'E_TOKEN_MALFORMED');
-    assert.ok(/repeats the key/.test(e.message), e.message);
+    const signed = await resign(bad);
+    const e = assert.throwsCode(() => verifySnapshot(signed, { keys, at: MS }), 'E_TOKEN_MALFORMED', what);
+    assert.ok(message.test(e.message), `${what}: ${e.message}`);
   }
 });
 
@@ -194,8 +238,7 @@ test('token: iat after exp, or a lifetime over 30 days, is E_TOKEN_EXPIRED even 
   const w = await daily();
   const keys = { k1: KEY };
   const payload = payloadOf(signSnapshot(w, { key: KEY, keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT }));
-  const p = JSON.parse(payload);
-  const withTimes = (iat, exp) => resign(payload.replace(`"iat":"${p.iat}"`, `"iat":"${iat}"`).replace(`"exp":"${p.exp}"`, `"exp":"${exp}"`));
+  const withTimes = (iat, exp) => resign({ ...payload, iat: Date.parse(iat), exp: Date.parse(exp) });
   const backwards = await withTimes('2026-03-02T08:00:00Z', '2026-03-02T07:59:30Z');
   assert.throwsCode(() => verifySnapshot(backwards, { keys, at: MS - 15_000 }), 'E_TOKEN_EXPIRED');
   const month = await withTimes('2026-03-02T08:00:00Z', '2026-04-01T08:00:00Z');
