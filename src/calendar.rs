@@ -21,6 +21,9 @@ pub trait ZoneRules: chrono::TimeZone + Debug + PartialEq + Eq {
     /// The zone of this name, or a short reason why there is none.
     fn lookup(name: &str) -> std::result::Result<Self, String>;
 
+    /// The zone's IANA name.
+    fn name(&self) -> &str;
+
     /// The offset in force at a UTC date-time: `offset_from_utc_datetime(utc).fix()`, but `None` when the source
     /// cannot tell (the host's `Intl` failed), where chrono's trait has no way to say so.
     fn offset_at(&self, utc: &NaiveDateTime) -> Option<FixedOffset> {
@@ -43,10 +46,14 @@ impl ZoneRules for chrono_tz::Tz {
             .or_else(|| chrono_tz::Tz::from_str_insensitive(name).ok())
             .ok_or_else(|| "not in the IANA time-zone database".to_string())
     }
+
+    fn name(&self) -> &str {
+        chrono_tz::Tz::name(*self)
+    }
 }
 
-fn zone_err(zone: &impl Debug) -> Error {
-    Error::new(ErrorCode::TimeZone, format!("no offset for zone {zone:?}"))
+fn zone_err(zone: &str) -> Error {
+    Error::new(ErrorCode::TimeZone, format!("no offset for zone '{zone}'"))
 }
 
 fn range_err() -> Error {
@@ -69,7 +76,7 @@ fn utc_at(ms: i64) -> Result<NaiveDateTime> {
 fn offset_ms<Z: ZoneRules>(zone: &Z, utc_ms: i64) -> Result<i64> {
     let off = zone
         .offset_at(&utc_at(utc_ms)?)
-        .ok_or_else(|| zone_err(zone))?;
+        .ok_or_else(|| zone_err(zone.name()))?;
     Ok(i64::from(off.local_minus_utc()) * 1_000)
 }
 
@@ -82,18 +89,18 @@ pub fn resolve_local<Z: ZoneRules>(
     const DAY: i64 = 86_400_000;
     let wall = millis(local);
     // Offsets in force a day either side (and at the wall time read as UTC) cover every transition near `wall`.
-    let mut found: Vec<i64> = Vec::with_capacity(3);
+    // The instants that read back as `wall` are its candidates: the earliest and the latest matter.
+    let mut found: Option<(i64, i64)> = None;
     for probe in [wall - DAY, wall, wall + DAY] {
         let t = wall - offset_ms(zone, probe)?;
-        if offset_ms(zone, t)? == wall - t && !found.contains(&t) {
-            found.push(t);
+        if offset_ms(zone, t)? == wall - t {
+            found = Some(found.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
         }
     }
-    found.sort_unstable();
-    Ok(match found.as_slice() {
-        [] => MappedLocalTime::None,
-        [t] => MappedLocalTime::Single(*t),
-        [first, .., last] => MappedLocalTime::Ambiguous(*first, *last),
+    Ok(match found {
+        None => MappedLocalTime::None,
+        Some((t, u)) if t == u => MappedLocalTime::Single(t),
+        Some((earlier, later)) => MappedLocalTime::Ambiguous(earlier, later),
     })
 }
 

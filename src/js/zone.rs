@@ -98,6 +98,10 @@ impl ZoneRules for IntlZone {
             .ok_or_else(|| "not known to this runtime's Intl time-zone data".into())
     }
 
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     fn offset_at(&self, utc: &NaiveDateTime) -> Option<FixedOffset> {
         // Intl has second resolution: compare the wall time with the instant floored to the second.
         let utc_s = utc.and_utc().timestamp().checked_mul(1000)?;
