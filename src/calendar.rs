@@ -86,36 +86,62 @@ pub fn resolve_local<Z: ZoneRules>(
     zone: &Z,
     local: &NaiveDateTime,
 ) -> Result<MappedLocalTime<i64>> {
-    const DAY: i64 = 86_400_000;
-    let wall = millis(local);
-    // Offsets in force a day either side (and at the wall time read as UTC) cover every transition near `wall`.
-    // The instants that read back as `wall` are its candidates: the earliest and the latest matter.
-    let mut found: Option<(i64, i64)> = None;
-    for probe in [wall - DAY, wall, wall + DAY] {
-        let t = wall - offset_ms(zone, probe)?;
-        if offset_ms(zone, t)? == wall - t {
-            found = Some(found.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+    Ok(Candidates::of(zone, local)?.found)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What resolving a local wall time learns: its instants, and the offsets in force around it.
+struct Candidates {
+    wall: i64,
+    /// Offsets at the wall time read as UTC, a day before and a day after.
+    before: i64,
+    after: i64,
+    found: MappedLocalTime<i64>,
+}
+
+impl Candidates {
+    fn of<Z: ZoneRules>(zone: &Z, local: &NaiveDateTime) -> Result<Candidates> {
+        let wall = millis(local);
+        // Offsets in force a day either side (and at the wall time read as UTC) cover every transition near `wall`;
+        // the instants they give that read back as `wall` are its candidates (the earliest and latest matter).
+        let around = [
+            offset_ms(zone, wall - DAY_MS)?,
+            offset_ms(zone, wall)?,
+            offset_ms(zone, wall + DAY_MS)?,
+        ];
+        let mut span: Option<(i64, i64)> = None;
+        for off in around {
+            let t = wall - off;
+            if offset_ms(zone, t)? == off {
+                span = Some(span.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+            }
         }
+        let [before, _, after] = around;
+        Ok(Candidates {
+            wall,
+            before,
+            after,
+            found: match span {
+                None => MappedLocalTime::None,
+                Some((t, u)) if t == u => MappedLocalTime::Single(t),
+                Some((earlier, later)) => MappedLocalTime::Ambiguous(earlier, later),
+            },
+        })
     }
-    Ok(match found {
-        None => MappedLocalTime::None,
-        Some((t, u)) if t == u => MappedLocalTime::Single(t),
-        Some((earlier, later)) => MappedLocalTime::Ambiguous(earlier, later),
-    })
 }
 
 /// The instant a local wall time denotes: an ambiguous time (DST overlap) is the earlier instant; a time that does
 /// not exist (DST gap) is the first instant after the gap.
 fn local_to_utc_ms<Z: ZoneRules>(zone: &Z, local: &NaiveDateTime) -> Result<i64> {
-    match resolve_local(zone, local)? {
+    let c = Candidates::of(zone, local)?;
+    match c.found {
         MappedLocalTime::Single(t) | MappedLocalTime::Ambiguous(t, _) => Ok(t),
         MappedLocalTime::None => {
             // In a gap: the wall time read with the earlier offset lands after the transition and read with the
             // later offset lands before it. Search the transition instant between them.
-            const DAY: i64 = 86_400_000;
-            let wall = millis(local);
-            let mut lo = wall - offset_ms(zone, wall + DAY)?;
-            let mut hi = wall - offset_ms(zone, wall - DAY)?;
+            let mut lo = c.wall - c.after;
+            let mut hi = c.wall - c.before;
             if lo > hi {
                 std::mem::swap(&mut lo, &mut hi);
             }
