@@ -227,8 +227,8 @@ fn parse_iso(text: &str) -> Option<Result<Instant>> {
     let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
     let time = NaiveTime::from_hms_milli_opt(hour, minute, second, millis)?;
     let offset = FixedOffset::east_opt(offset_seconds)?;
-    let at = date.and_time(time).and_local_timezone(offset).single()?;
-    Some(Instant::from_datetime(&at))
+    let utc = date.and_time(time).checked_sub_offset(offset)?;
+    Some(Instant::from_millis(utc.and_utc().timestamp_millis()))
 }
 
 #[cfg(test)]
