@@ -7,7 +7,8 @@
 //! ([`Rules`]): natively the IANA database compiled into `chrono-tz`; in WebAssembly a zone backed by the host's
 //! `Intl` (`js/zone.rs`), which every target runtime ships, so the module carries no database of its own. The
 //! calendar asks a zone only for the offset in force at a UTC instant; turning a local time back into an instant
-//! (gaps and overlaps) is written once here, for both, and is what the `Intl` zone's own `TimeZone` impl uses.
+//! (gaps and overlaps) is written once here, for both, and is what the `Intl` zone's own `TimeZone` impl uses
+//! (natively, chrono-tz's own resolution from its transition table agrees with it: `tests/calendar.rs`).
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::Instant;
