@@ -2,74 +2,161 @@
 //! arithmetic anchored on a start day and clamped to month end. DST gaps resolve to the first instant after the gap,
 //! overlaps to the earlier instant (SPEC section 1).
 //!
-//! Zone *rules* (the UTC offset in force at an instant) come from a pluggable [`ZoneRules`] source; everything else
-//! (gap/overlap resolution, month clamping) is written once here. Natively the source is the IANA database compiled
-//! in by `chrono-tz`; in WebAssembly the JS layer installs a source backed by the host's `Intl`, which every target
-//! runtime ships, so the module does not carry its own copy of the database.
+//! Local dates and times are chrono's `NaiveDate`/`NaiveDateTime`, months are added with chrono's `Months` (which
+//! clamps the day to the month's end). Zone *rules* come from a chrono [`chrono::TimeZone`] chosen per target
+//! ([`Rules`]): natively the IANA database compiled into `chrono-tz`; in WebAssembly a zone backed by the host's
+//! `Intl` (`js/zone.rs`), which every target runtime ships, so the module carries no database of its own. The
+//! calendar asks a zone only for the offset in force at a UTC instant; turning a local time back into an instant
+//! (gaps and overlaps) is written once here, for both, and is what the `Intl` zone's own `TimeZone` impl uses
+//! (natively, chrono-tz's own resolution from its transition table agrees with it: `tests/calendar.rs`).
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::time::{civil_from_days, days_from_civil, days_in_month, Instant, MS_PER_DAY};
-use std::sync::OnceLock;
+use crate::time::Instant;
+use chrono::{
+    DateTime, Days, FixedOffset, MappedLocalTime, Months, NaiveDateTime, NaiveTime, Offset,
+};
+use std::fmt::Debug;
 
-/// A source of UTC offsets for IANA zone names.
-pub trait ZoneRules: Send + Sync {
-    /// `Ok(())` if the zone is known, else a short reason.
-    fn validate(&self, zone: &str) -> std::result::Result<(), String>;
-    /// Milliseconds to add to UTC to get local wall time, at the UTC instant `utc_ms`; `None` if unknown.
-    fn offset_ms(&self, zone: &str, utc_ms: i64) -> Option<i64>;
-}
+/// A source of zone rules: a chrono time zone that can be found by IANA name.
+pub trait ZoneRules: chrono::TimeZone + Debug + PartialEq + Eq {
+    /// The zone of this name, or a short reason why there is none.
+    fn lookup(name: &str) -> std::result::Result<Self, String>;
 
-static RULES: OnceLock<Box<dyn ZoneRules>> = OnceLock::new();
+    /// The zone's IANA name.
+    fn name(&self) -> &str;
 
-/// Installs the zone-rules source; the first one installed wins (returns false if one was already there).
-pub fn install_zone_rules(rules: Box<dyn ZoneRules>) -> bool {
-    RULES.set(rules).is_ok()
-}
-
-fn rules() -> Result<&'static dyn ZoneRules> {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        Ok(RULES
-            .get_or_init(|| Box::new(native::ChronoTzRules))
-            .as_ref())
+    /// The offset in force at a UTC date-time: `offset_from_utc_datetime(utc).fix()`, but `None` when the source
+    /// cannot tell (the host's `Intl` failed), where chrono's trait has no way to say so.
+    fn offset_at(&self, utc: &NaiveDateTime) -> Option<FixedOffset> {
+        Some(self.offset_from_utc_datetime(utc).fix())
     }
-    #[cfg(target_arch = "wasm32")]
-    {
-        RULES.get().map(|r| r.as_ref()).ok_or_else(|| {
-            Error::new(
-                ErrorCode::TimeZone,
-                "no time-zone rules are installed: call ready() first",
-            )
+}
+
+/// The zone rules of this target.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Rules = chrono_tz::Tz;
+/// The zone rules of this target.
+#[cfg(target_arch = "wasm32")]
+pub type Rules = crate::js::zone::IntlZone;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl ZoneRules for chrono_tz::Tz {
+    fn lookup(name: &str) -> std::result::Result<Self, String> {
+        name.parse::<chrono_tz::Tz>()
+            .ok()
+            .or_else(|| chrono_tz::Tz::from_str_insensitive(name).ok())
+            .ok_or_else(|| "not in the IANA time-zone database".to_string())
+    }
+
+    fn name(&self) -> &str {
+        chrono_tz::Tz::name(*self)
+    }
+}
+
+fn zone_err(zone: &str) -> Error {
+    Error::new(ErrorCode::TimeZone, format!("no offset for zone '{zone}'"))
+}
+
+fn range_err() -> Error {
+    Error::new(ErrorCode::Time, "date arithmetic went past the year 9999")
+}
+
+/// Milliseconds of a UTC date-time since the epoch (the engine's unit for instants).
+fn millis(utc: &NaiveDateTime) -> i64 {
+    utc.and_utc().timestamp_millis()
+}
+
+/// The UTC date-time `ms` milliseconds after the epoch.
+fn utc_at(ms: i64) -> Result<NaiveDateTime> {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.naive_utc())
+        .ok_or_else(range_err)
+}
+
+/// The offset of `zone` at `utc_ms`, in milliseconds.
+fn offset_ms<Z: ZoneRules>(zone: &Z, utc_ms: i64) -> Result<i64> {
+    let off = zone
+        .offset_at(&utc_at(utc_ms)?)
+        .ok_or_else(|| zone_err(zone.name()))?;
+    Ok(i64::from(off.local_minus_utc()) * 1_000)
+}
+
+/// The instants (epoch milliseconds) a local wall time denotes in `zone`: one, two in an overlap (earlier first),
+/// none in a gap. Asks only for offsets at UTC instants, so it is the same for every source of rules.
+pub fn resolve_local<Z: ZoneRules>(
+    zone: &Z,
+    local: &NaiveDateTime,
+) -> Result<MappedLocalTime<i64>> {
+    Ok(Candidates::of(zone, local)?.found)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What resolving a local wall time learns: its instants, and the offsets in force around it.
+struct Candidates {
+    wall: i64,
+    /// Offsets at the wall time read as UTC, a day before and a day after.
+    before: i64,
+    after: i64,
+    found: MappedLocalTime<i64>,
+}
+
+impl Candidates {
+    fn of<Z: ZoneRules>(zone: &Z, local: &NaiveDateTime) -> Result<Candidates> {
+        let wall = millis(local);
+        // Offsets in force a day either side (and at the wall time read as UTC) cover every transition near `wall`;
+        // the instants they give that read back as `wall` are its candidates (the earliest and latest matter).
+        let around = [
+            offset_ms(zone, wall - DAY_MS)?,
+            offset_ms(zone, wall)?,
+            offset_ms(zone, wall + DAY_MS)?,
+        ];
+        let mut span: Option<(i64, i64)> = None;
+        for off in around {
+            let t = wall - off;
+            if offset_ms(zone, t)? == off {
+                span = Some(span.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+            }
+        }
+        let [before, _, after] = around;
+        Ok(Candidates {
+            wall,
+            before,
+            after,
+            found: match span {
+                None => MappedLocalTime::None,
+                Some((t, u)) if t == u => MappedLocalTime::Single(t),
+                Some((earlier, later)) => MappedLocalTime::Ambiguous(earlier, later),
+            },
         })
     }
 }
 
-/// A wall-clock date and time with no zone attached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalDateTime {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
-    /// Milliseconds since local midnight.
-    pub ms_of_day: i64,
-}
-
-impl LocalDateTime {
-    fn as_utc_ms(&self) -> i64 {
-        days_from_civil(self.year, self.month, self.day) * MS_PER_DAY + self.ms_of_day
-    }
-    fn from_utc_ms(ms: i64) -> LocalDateTime {
-        let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
-        LocalDateTime {
-            year,
-            month,
-            day,
-            ms_of_day: ms.rem_euclid(MS_PER_DAY),
+/// The instant a local wall time denotes: an ambiguous time (DST overlap) is the earlier instant; a time that does
+/// not exist (DST gap) is the first instant after the gap.
+fn local_to_utc_ms<Z: ZoneRules>(zone: &Z, local: &NaiveDateTime) -> Result<i64> {
+    let c = Candidates::of(zone, local)?;
+    match c.found {
+        MappedLocalTime::Single(t) | MappedLocalTime::Ambiguous(t, _) => Ok(t),
+        MappedLocalTime::None => {
+            // In a gap: the wall time read with the earlier offset lands after the transition and read with the
+            // later offset lands before it. Search the transition instant between them.
+            let mut lo = c.wall - c.after;
+            let mut hi = c.wall - c.before;
+            if lo > hi {
+                std::mem::swap(&mut lo, &mut hi);
+            }
+            let lo_offset = offset_ms(zone, lo)?;
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_ms(zone, mid)? == lo_offset {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Ok(hi)
         }
-    }
-    /// Local calendar day as a day count since 1970-01-01 (a stable key for "one per local day").
-    pub fn day_number(&self) -> i64 {
-        days_from_civil(self.year, self.month, self.day)
     }
 }
 
@@ -77,6 +164,7 @@ impl LocalDateTime {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeZone {
     name: String,
+    rules: Rules,
 }
 
 impl TimeZone {
@@ -95,7 +183,7 @@ impl TimeZone {
                 format!("'{shown}' is not an IANA time-zone name such as 'Europe/Berlin'"),
             ));
         }
-        rules()?.validate(name).map_err(|why| {
+        let rules = Rules::lookup(name).map_err(|why| {
             Error::new(
                 ErrorCode::TimeZone,
                 format!("unknown time zone '{shown}': {why}"),
@@ -103,6 +191,7 @@ impl TimeZone {
         })?;
         Ok(TimeZone {
             name: name.to_string(),
+            rules,
         })
     }
 
@@ -110,125 +199,50 @@ impl TimeZone {
         &self.name
     }
 
-    /// The UTC offset in force at `utc_ms`, in milliseconds.
-    fn offset(&self, utc_ms: i64) -> Result<i64> {
-        rules()?.offset_ms(&self.name, utc_ms).ok_or_else(|| {
-            Error::new(
-                ErrorCode::TimeZone,
-                format!("no offset for zone '{}'", self.name),
-            )
-        })
+    /// The zone's rules as a chrono time zone.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     /// The local wall-clock date and time at an instant.
-    pub fn to_local(&self, at: Instant) -> Result<LocalDateTime> {
-        let ms = at.millis();
-        Ok(LocalDateTime::from_utc_ms(ms + self.offset(ms)?))
+    pub fn to_local(&self, at: Instant) -> Result<NaiveDateTime> {
+        let utc = at.to_datetime().naive_utc();
+        let offset = self
+            .rules
+            .offset_at(&utc)
+            .ok_or_else(|| zone_err(&self.name))?;
+        utc.checked_add_offset(offset).ok_or_else(range_err)
+    }
+
+    /// The local calendar day at an instant as a day count since 1970-01-01 (a stable key for "one per local day").
+    pub fn day_number(&self, at: Instant) -> Result<i64> {
+        Ok(i64::from(self.to_local(at)?.date().to_epoch_days()))
     }
 
     /// The instant a local wall-clock time denotes: an ambiguous time (DST overlap) is the earlier instant; a time
     /// that does not exist (DST gap) is the first instant after the gap.
-    pub fn from_local(&self, local: &LocalDateTime) -> Result<Instant> {
-        let wall = local.as_utc_ms();
-        // Offsets in force a day either side (and at the wall time read as UTC) cover every transition near `wall`.
-        let around = [
-            self.offset(wall - MS_PER_DAY)?,
-            self.offset(wall)?,
-            self.offset(wall + MS_PER_DAY)?,
-        ];
-        let mut best: Option<i64> = None;
-        for off in around {
-            let t = wall - off;
-            if self.offset(t)? == off {
-                best = Some(best.map_or(t, |b: i64| b.min(t)));
-            }
-        }
-        let ms = match best {
-            Some(t) => t,
-            None => {
-                // In a gap: the wall time read with the earlier offset lands after the transition and read with
-                // the later offset lands before it. Search the transition instant between them.
-                let (before, after) = (around[0], around[2]);
-                let mut lo = wall - after;
-                let mut hi = wall - before;
-                if lo > hi {
-                    std::mem::swap(&mut lo, &mut hi);
-                }
-                let lo_offset = self.offset(lo)?;
-                while hi - lo > 1 {
-                    let mid = lo + (hi - lo) / 2;
-                    if self.offset(mid)? == lo_offset {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                hi
-            }
-        };
-        Instant::from_millis(ms)
+    pub fn from_local(&self, local: &NaiveDateTime) -> Result<Instant> {
+        Instant::from_millis(local_to_utc_ms(&self.rules, local)?)
     }
 
     /// The first instant of the local calendar day after the one containing `at`.
     pub fn start_of_next_day(&self, at: Instant) -> Result<Instant> {
-        let today = self.to_local(at)?;
-        let (year, month, day) = civil_from_days(today.day_number() + 1);
-        self.from_local(&LocalDateTime {
-            year,
-            month,
-            day,
-            ms_of_day: 0,
-        })
+        let tomorrow = self
+            .to_local(at)?
+            .date()
+            .checked_add_days(Days::new(1))
+            .ok_or_else(range_err)?;
+        self.from_local(&tomorrow.and_time(NaiveTime::MIN))
     }
 
     /// The instant `months` calendar months after `anchor` on the local wall clock: same day of month (clamped to
     /// the month's last day) and the same local time to the millisecond.
     pub fn add_months(&self, anchor: Instant, months: u32) -> Result<Instant> {
-        let start = self.to_local(anchor)?;
-        let index = start.year * 12 + i64::from(start.month) - 1 + i64::from(months);
-        let year = index.div_euclid(12);
-        let month = (index.rem_euclid(12) + 1) as u32;
-        if year > 9999 {
-            return Err(Error::new(
-                ErrorCode::Time,
-                "date arithmetic went past the year 9999",
-            ));
-        }
-        let day = start.day.min(days_in_month(year, month));
-        self.from_local(&LocalDateTime {
-            year,
-            month,
-            day,
-            ms_of_day: start.ms_of_day,
-        })
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-mod native {
-    use super::ZoneRules;
-    use chrono::{DateTime, Offset, TimeZone as _};
-    use chrono_tz::Tz;
-
-    /// The IANA database compiled into `chrono-tz` (native builds only).
-    pub struct ChronoTzRules;
-
-    fn lookup(zone: &str) -> Option<Tz> {
-        zone.parse::<Tz>()
-            .ok()
-            .or_else(|| Tz::from_str_insensitive(zone).ok())
-    }
-
-    impl ZoneRules for ChronoTzRules {
-        fn validate(&self, zone: &str) -> Result<(), String> {
-            lookup(zone)
-                .map(|_| ())
-                .ok_or_else(|| "not in the IANA time-zone database".to_string())
-        }
-        fn offset_ms(&self, zone: &str, utc_ms: i64) -> Option<i64> {
-            let tz = lookup(zone)?;
-            let utc = DateTime::from_timestamp_millis(utc_ms)?.naive_utc();
-            Some(i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1_000)
-        }
+        let local = self
+            .to_local(anchor)?
+            .checked_add_months(Months::new(months))
+            .filter(|l| chrono::Datelike::year(l) <= 9999)
+            .ok_or_else(range_err)?;
+        self.from_local(&local)
     }
 }

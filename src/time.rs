@@ -1,8 +1,10 @@
 //! `Instant`: a point in time as whole milliseconds since 1970-01-01T00:00:00Z, with strict ISO-8601 parsing and
-//! formatting identical to JavaScript's `Date.prototype.toISOString`. Also the proleptic-Gregorian civil-date maths
-//! that the calendar builds on. The engine never reads a clock: every instant comes from the caller.
+//! formatting identical to JavaScript's `Date.prototype.toISOString`. Dates and times are chrono's: an instant
+//! converts to and from `DateTime<Utc>`, text is validated and combined with `NaiveDate`/`NaiveTime`/`FixedOffset`
+//! and written by chrono's RFC 3339 writer. The engine never reads a clock: every instant comes from the caller.
 
 use crate::error::{clip, num_text, Error, ErrorCode, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
 use std::fmt;
 
 /// Earliest supported instant: 0001-01-01T00:00:00.000Z.
@@ -72,48 +74,34 @@ impl Instant {
         })?
     }
 
+    /// The instant as a chrono UTC date-time (always representable: chrono's range is far wider than 0001..9999).
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        // `from_millis` keeps every instant inside chrono's range, so the default (the epoch) is never taken.
+        DateTime::from_timestamp_millis(self.0).unwrap_or_default()
+    }
+
+    /// From a chrono date-time in any zone; sub-millisecond parts are dropped, outside years 0001..=9999 is `E_TIME`.
+    pub fn from_datetime<Tz: TimeZone>(at: &DateTime<Tz>) -> Result<Instant> {
+        Instant::from_millis(at.timestamp_millis())
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as JavaScript's `toISOString` writes it (years are always four digits here).
     pub fn to_iso(self) -> String {
-        let days = self.0.div_euclid(MS_PER_DAY);
-        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
-        let (y, m, d) = civil_from_days(days);
-        let h = ms_of_day / 3_600_000;
-        let mi = (ms_of_day / 60_000) % 60;
-        let s = (ms_of_day / 1_000) % 60;
-        let ms = ms_of_day % 1_000;
-        // Written digit by digit: this runs for every time in every result, and the formatting machinery is slow.
-        let mut out = [0u8; 24];
-        let fields: [(usize, i64, usize); 7] = [
-            (0, y, 4),
-            (5, i64::from(m), 2),
-            (8, i64::from(d), 2),
-            (11, h, 2),
-            (14, mi, 2),
-            (17, s, 2),
-            (20, ms, 3),
-        ];
-        for (start, value, width) in fields {
-            let mut v = value.rem_euclid(10_i64.pow(width as u32));
-            for k in (0..width).rev() {
-                if let Some(slot) = out.get_mut(start + k) {
-                    *slot = b'0' + (v % 10) as u8;
-                }
-                v /= 10;
-            }
-        }
-        for (pos, sep) in [
-            (4, b'-'),
-            (7, b'-'),
-            (10, b'T'),
-            (13, b':'),
-            (16, b':'),
-            (19, b'.'),
-            (23, b'Z'),
-        ] {
-            if let Some(slot) = out.get_mut(pos) {
-                *slot = sep;
-            }
-        }
-        std::str::from_utf8(&out).unwrap_or_default().to_string()
+        self.to_datetime()
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+impl From<Instant> for DateTime<Utc> {
+    fn from(at: Instant) -> DateTime<Utc> {
+        at.to_datetime()
+    }
+}
+
+impl TryFrom<DateTime<Utc>> for Instant {
+    type Error = Error;
+    fn try_from(at: DateTime<Utc>) -> Result<Instant> {
+        Instant::from_datetime(&at)
     }
 }
 
@@ -123,44 +111,12 @@ impl fmt::Display for Instant {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic-Gregorian date (H. Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-pub fn is_leap_year(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-pub fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(y) => 29,
-        _ => 28,
-    }
-}
+// The text is read by a small fixed-width scanner and everything it finds is handed to chrono, which decides whether
+// the date, time and offset exist and computes the instant. chrono's own parsers do not accept exactly SPEC 8's set:
+// `DateTime::parse_from_rfc3339` requires seconds (refusing `2026-01-31T10:00Z`), accepts the leap second `:60` and
+// refuses `+0100`/`+01` offsets and `,` fractions; `%Y` in a format string takes any number of digits and a sign, so
+// reproducing the set would take several format strings plus checks around them, and chrono's format-string
+// machinery costs about 5 KB gzipped in the module (docs: TOOLCHAIN "Sizes of the card's crates").
 
 /// A cursor over ASCII bytes; `None` anywhere means "not the format".
 struct Cursor<'a> {
@@ -237,7 +193,7 @@ fn parse_iso(text: &str) -> Option<Result<Instant>> {
             }
         }
     }
-    let offset_minutes: i64 = if c.eat(b'Z') || c.eat(b'z') {
+    let offset_seconds: i32 = if c.eat(b'Z') || c.eat(b'z') {
         0
     } else {
         let sign = if c.eat(b'+') {
@@ -254,27 +210,25 @@ fn parse_iso(text: &str) -> Option<Result<Instant>> {
         } else {
             0
         };
+        // +00:75 would be a valid 4,500 s for chrono, but it is not how an offset is written.
         if oh > 23 || om > 59 {
             return None;
         }
-        sign * i64::from(oh * 60 + om)
+        sign * i32::try_from(oh * 3_600 + om * 60).ok()?
     };
     if c.pos != c.bytes.len() {
         return None;
     }
-    if year == 0 || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
+    // Year 0 is refused before the offset is applied (0000-12-31T23:30-01:00 would land in year 1).
+    if year == 0 {
         return None;
     }
-    if day == 0 || day > days_in_month(i64::from(year), month) {
-        return None;
-    }
-    let days = days_from_civil(i64::from(year), month, day);
-    let local_ms = days * MS_PER_DAY
-        + i64::from(hour) * 3_600_000
-        + i64::from(minute) * 60_000
-        + i64::from(second) * 1_000
-        + i64::from(millis);
-    Some(Instant::from_millis(local_ms - offset_minutes * 60_000))
+    // chrono decides what exists: Feb 30, month 13, hour 24, second 60 and offsets of a day or more are `None`.
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let time = NaiveTime::from_hms_milli_opt(hour, minute, second, millis)?;
+    let offset = FixedOffset::east_opt(offset_seconds)?;
+    let utc = date.and_time(time).checked_sub_offset(offset)?;
+    Some(Instant::from_millis(utc.and_utc().timestamp_millis()))
 }
 
 #[cfg(test)]
@@ -282,11 +236,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_round_trip() {
-        for z in [-719_468 * 2, -1, 0, 1, 19_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
+    fn converts_to_and_from_chrono() {
+        for ms in [MIN_MS, -1, 0, 1, 1_769_853_600_123, MAX_MS] {
+            let at = Instant(ms);
+            let dt: DateTime<Utc> = at.into();
+            assert_eq!(dt.timestamp_millis(), ms);
+            assert_eq!(Instant::try_from(dt).unwrap(), at);
         }
+        let past = DateTime::from_timestamp_millis(MAX_MS + 1).unwrap();
+        assert_eq!(Instant::try_from(past).unwrap_err().code, ErrorCode::Time);
     }
 
     #[test]

@@ -760,7 +760,7 @@ impl Wallet {
         self.prune_if_due();
         positive(credits, "credits")?;
         self.mutate(at, |s, tz, j| {
-            let day = tz.to_local(at)?.day_number();
+            let day = tz.day_number(at)?;
             if s.last_daily_day == Some(day) {
                 return Ok(false);
             }

@@ -22,8 +22,9 @@
 
 mod common;
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use common::*;
-use credit_engine::calendar::{LocalDateTime, TimeZone};
+use credit_engine::calendar::TimeZone;
 use credit_engine::time::MS_PER_DAY;
 use credit_engine::{ErrorCode, Kind};
 use serde_json::Value;
@@ -35,18 +36,8 @@ fn vectors() -> Vec<Value> {
     v.as_array().expect("calendar.json is an array").clone()
 }
 
-fn local_text(l: &LocalDateTime) -> String {
-    let ms = l.ms_of_day;
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
-        l.year,
-        l.month,
-        l.day,
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1_000 % 60,
-        ms % 1_000
-    )
+fn local_text(l: &NaiveDateTime) -> String {
+    l.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
 }
 
 /// Runs one vector; returns a description of the mismatch, if any.
@@ -152,11 +143,11 @@ fn to_local_gives_the_wall_clock_time_of_the_zone() {
 #[test]
 fn from_local_resolves_gaps_and_overlaps_and_round_trips_ordinary_times() {
     let ny = TimeZone::new("America/New_York").unwrap();
-    let at = |y, m, d, h: i64, mi: i64| LocalDateTime {
-        year: y,
-        month: m,
-        day: d,
-        ms_of_day: h * 3_600_000 + mi * 60_000,
+    let at = |y, m, d, h, mi| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, mi, 0)
+            .unwrap()
     };
     // Gap: 02:30 on 2026-03-08 does not exist -> 03:00 EDT.
     assert_eq!(
@@ -187,13 +178,13 @@ fn adding_months_to_every_day_of_a_year_clamps_and_never_goes_backwards() {
                 let next = tz.add_months(at, months).unwrap();
                 assert!(next > at, "{zone} {at} + {months}");
                 let l = tz.to_local(next).unwrap();
-                let month_index = start.year * 12 + i64::from(start.month) - 1 + i64::from(months);
+                let month_index = start.year() * 12 + start.month() as i32 - 1 + months as i32;
                 assert_eq!(
-                    l.year * 12 + i64::from(l.month) - 1,
+                    l.year() * 12 + l.month() as i32 - 1,
                     month_index,
                     "{zone} {at}"
                 );
-                assert!(l.day <= start.day, "{zone} {at} + {months}: day grew");
+                assert!(l.day() <= start.day(), "{zone} {at} + {months}: day grew");
             }
             at = plus(at, MS_PER_DAY);
         }
@@ -265,4 +256,45 @@ fn membership_anniversaries_are_counted_from_the_anchor_not_chained_through_a_ds
             t("2018-12-04T02:00:00Z"),
         ]
     );
+}
+
+#[test]
+fn local_times_resolve_as_chrono_tz_resolves_them() {
+    // The calendar resolves local times from UTC offsets alone (the only thing the host's Intl can give); natively
+    // chrono-tz also resolves them from its transition table. Both must agree on every half hour of three years,
+    // through every gap and overlap of the vector zones.
+    use chrono::{MappedLocalTime, TimeZone as _};
+    use credit_engine::calendar::resolve_local;
+    for zone in [
+        "America/New_York",
+        "Europe/Berlin",
+        "Australia/Sydney",
+        "America/Sao_Paulo",
+        "Australia/Lord_Howe",
+    ] {
+        let tz = TimeZone::new(zone).unwrap();
+        let mut local = NaiveDate::from_ymd_opt(2017, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let (mut gaps, mut overlaps) = (0, 0);
+        while local.year() < 2020 {
+            let ours = resolve_local(tz.rules(), &local).unwrap();
+            let theirs = tz
+                .rules()
+                .from_local_datetime(&local)
+                .map(|t| t.timestamp_millis());
+            match theirs {
+                MappedLocalTime::None => gaps += 1,
+                MappedLocalTime::Ambiguous(..) => overlaps += 1,
+                MappedLocalTime::Single(_) => {}
+            }
+            assert_eq!(ours, theirs, "{zone} {local}");
+            local += chrono::TimeDelta::minutes(30);
+        }
+        assert!(
+            gaps >= 3 && overlaps >= 3,
+            "{zone}: {gaps} gaps, {overlaps} overlaps"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 mod convert;
 mod fast;
 mod watch;
-mod zone;
+/// The calendar's zone rules in WebAssembly (`crate::calendar::Rules`).
+pub(crate) mod zone;
 
 use crate::catalog::Catalog as CoreCatalog;
 use crate::error::{Error, ErrorCode};
@@ -18,11 +19,6 @@ use wasm_bindgen::prelude::*;
 
 #[global_allocator]
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
-#[wasm_bindgen(start)]
-fn start() {
-    crate::calendar::install_zone_rules(Box::new(zone::IntlRules));
-}
 
 thread_local! {
     static DEFAULT_CATALOG: RefCell<Option<Rc<CoreCatalog>>> = const { RefCell::new(None) };

@@ -1,9 +1,12 @@
-//! Zone rules from the host's `Intl` (every runtime we target ships the IANA database), installed into the core's
-//! calendar at module start. Only "what is the UTC offset at this instant" is asked of the host; DST gap and
-//! overlap resolution stay in the Rust calendar, identical in every runtime.
+//! Zone rules from the host's `Intl` (every runtime we target ships the IANA database): [`IntlZone`], a chrono
+//! `TimeZone` and the calendar's [`crate::calendar::Rules`] in WebAssembly. Only "what is the UTC offset at this
+//! instant" is asked of the host; DST gap and overlap resolution stay in the Rust calendar
+//! ([`crate::calendar::resolve_local`]), identical in every runtime.
 
-use crate::calendar::ZoneRules;
-use crate::time::days_from_civil;
+use crate::calendar::{resolve_local, ZoneRules};
+use chrono::{
+    FixedOffset, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use js_sys::{Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -58,22 +61,55 @@ fn with_formatter<T>(zone: &str, f: impl FnOnce(&Dtf) -> Option<T>) -> Option<T>
     })
 }
 
-pub struct IntlRules;
+/// An IANA zone whose offsets the host's `Intl.DateTimeFormat` computes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntlZone {
+    name: String,
+}
 
-impl ZoneRules for IntlRules {
-    fn validate(&self, zone: &str) -> Result<(), String> {
-        with_formatter(zone, |_| Some(()))
+/// The offset of an [`IntlZone`] at some instant (chrono's `TimeZone` needs an offset that knows its zone).
+#[derive(Debug, Clone)]
+pub struct IntlOffset {
+    zone: IntlZone,
+    fix: FixedOffset,
+}
+
+impl Offset for IntlOffset {
+    fn fix(&self) -> FixedOffset {
+        self.fix
+    }
+}
+
+impl IntlZone {
+    fn offset(&self, fix: FixedOffset) -> IntlOffset {
+        IntlOffset {
+            zone: self.clone(),
+            fix,
+        }
+    }
+}
+
+impl ZoneRules for IntlZone {
+    fn lookup(name: &str) -> Result<Self, String> {
+        with_formatter(name, |_| Some(()))
+            .map(|()| IntlZone {
+                name: name.to_string(),
+            })
             .ok_or_else(|| "not known to this runtime's Intl time-zone data".into())
     }
 
-    fn offset_ms(&self, zone: &str, utc_ms: i64) -> Option<i64> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn offset_at(&self, utc: &NaiveDateTime) -> Option<FixedOffset> {
         // Intl has second resolution: compare the wall time with the instant floored to the second.
-        let utc_s = utc_ms.div_euclid(1000) * 1000;
-        with_formatter(zone, |dtf| {
+        let utc_s = utc.and_utc().timestamp().checked_mul(1000)?;
+        with_formatter(&self.name, |dtf| {
             // en-US with these options reads "M/D/Y AD, HH:MM:SS" in every runtime (formatToParts would cost two
             // property reads and two strings per part): the six numbers in order, and the era.
             let text = dtf.format(utc_s as f64).ok()?;
-            let mut n = [0i64; 6];
+            let mut n = [0u32; 6];
             let mut count = 0;
             let mut in_number = false;
             for b in text.bytes() {
@@ -83,7 +119,7 @@ impl ZoneRules for IntlRules {
                     }
                     in_number = true;
                     let slot = n.get_mut(count - 1)?;
-                    *slot = slot.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+                    *slot = slot.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
                 } else {
                     in_number = false;
                 }
@@ -93,17 +129,56 @@ impl ZoneRules for IntlRules {
                 return None;
             }
             // 1 BC is year 0 (ISO 8601); hour 24 (some ICU versions at midnight) is 0.
+            let y = i32::try_from(y).ok()?;
             let y = if text.bytes().any(|b| b == b'B') {
                 1 - y
             } else {
                 y
             };
-            let local = days_from_civil(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?)
-                * 86_400_000
-                + (h % 24) * 3_600_000
-                + mi * 60_000
-                + s * 1000;
-            Some(local - utc_s)
+            let local = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h % 24, mi, s)?;
+            let local_s = local.and_utc().timestamp();
+            FixedOffset::east_opt(i32::try_from(local_s.checked_sub(utc_s / 1000)?).ok()?)
         })
+    }
+}
+
+/// A chrono time zone like any other. Local times resolve through the calendar's one implementation; an offset the
+/// host cannot give (it never fails for a zone it accepted) reads as UTC here, while the calendar itself asks
+/// through [`ZoneRules::offset_at`] and reports `E_TIME_ZONE`.
+impl TimeZone for IntlZone {
+    type Offset = IntlOffset;
+
+    fn from_offset(offset: &IntlOffset) -> IntlZone {
+        offset.zone.clone()
+    }
+
+    fn offset_from_local_date(&self, local: &NaiveDate) -> MappedLocalTime<IntlOffset> {
+        self.offset_from_local_datetime(&local.and_time(NaiveTime::MIN))
+    }
+
+    fn offset_from_local_datetime(&self, local: &NaiveDateTime) -> MappedLocalTime<IntlOffset> {
+        let wall = local.and_utc().timestamp_millis();
+        let at = |utc_ms: i64| {
+            let secs = i32::try_from((wall - utc_ms) / 1000).ok()?;
+            Some(self.offset(FixedOffset::east_opt(secs)?))
+        };
+        match resolve_local(self, local) {
+            Ok(MappedLocalTime::Single(t)) => {
+                at(t).map_or(MappedLocalTime::None, MappedLocalTime::Single)
+            }
+            Ok(MappedLocalTime::Ambiguous(a, b)) => match (at(a), at(b)) {
+                (Some(a), Some(b)) => MappedLocalTime::Ambiguous(a, b),
+                _ => MappedLocalTime::None,
+            },
+            _ => MappedLocalTime::None,
+        }
+    }
+
+    fn offset_from_utc_date(&self, utc: &NaiveDate) -> IntlOffset {
+        self.offset_from_utc_datetime(&utc.and_time(NaiveTime::MIN))
+    }
+
+    fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> IntlOffset {
+        self.offset(self.offset_at(utc).unwrap_or(Utc.fix()))
     }
 }
