@@ -6,7 +6,6 @@ use crate::codec::Loose;
 use crate::credits::Credits;
 use crate::error::{num_text, Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// The embedded default catalog (SPEC section 3).
 pub const DEFAULT_CATALOG_JSON: &str = include_str!("default_catalog.json");
@@ -190,7 +189,15 @@ impl Catalog {
                 text.len()
             )));
         }
-        let doc: CatalogIn<'_> = crate::codec::from_json(text, "catalog", ErrorCode::Catalog)?;
+        Catalog::from_doc(crate::codec::from_json(
+            text,
+            "catalog",
+            ErrorCode::Catalog,
+        )?)
+    }
+
+    /// A catalog from its read document (serde_json natively, serde-wasm-bindgen in WebAssembly), validated.
+    pub fn from_doc(doc: CatalogIn) -> Result<Catalog> {
         if !matches!(doc.version, Loose::Whole(1)) {
             return Err(catalog_err("catalog version must be 1"));
         }
@@ -458,20 +465,17 @@ impl FeatureOut<'_> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CatalogIn<'a> {
+pub struct CatalogIn {
     version: Loose,
-    #[serde(borrow)]
-    features: Vec<FeatureIn<'a>>,
+    features: Vec<FeatureIn>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FeatureIn<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
+struct FeatureIn {
+    id: String,
     agent: bool,
-    #[serde(borrow)]
-    unit: Cow<'a, str>,
+    unit: String,
     default_units: Option<Loose>,
     block_seconds: Option<Loose>,
     prices: PricesIn,
@@ -484,7 +488,7 @@ struct PricesIn {
     premium: Option<Loose>,
 }
 
-impl FeatureIn<'_> {
+impl FeatureIn {
     fn into_feature(self, i: usize) -> Result<Feature> {
         let id = self.id;
         if id.is_empty()
@@ -540,9 +544,9 @@ impl FeatureIn<'_> {
             Some(n) => Some(Credits::new(positive(n, "prices.premium")?)?),
         };
         Ok(Feature {
-            id: id.into_owned(),
+            id,
             agent: self.agent,
-            unit: self.unit.into_owned(),
+            unit: self.unit,
             billing,
             general,
             premium,

@@ -153,6 +153,11 @@ pub fn from_json<'a, T: Deserialize<'a>>(text: &'a str, what: &str, code: ErrorC
 
 /// `code` with what serde_json found wrong, where, and the text just before that point (which names the member).
 pub fn json_error(what: &str, code: ErrorCode, text: &str, e: &serde_json::Error) -> Error {
+    Error::new(code, format!("{what}: {}", json_error_text(text, e)))
+}
+
+/// What serde_json found wrong, where, and the text just before that point.
+pub fn json_error_text(text: &str, e: &serde_json::Error) -> String {
     // serde_json counts lines from 1 and columns in bytes from 1.
     let start = text
         .split_inclusive('\n')
@@ -165,9 +170,9 @@ pub fn json_error(what: &str, code: ErrorCode, text: &str, e: &serde_json::Error
         .unwrap_or(end);
     let near = text.get(from..end).unwrap_or_default();
     if near.is_empty() {
-        Error::new(code, format!("{what}: {e}"))
+        e.to_string()
     } else {
-        Error::new(code, format!("{what}: {e} (after `{near}`)"))
+        format!("{e} (after `{near}`)")
     }
 }
 
@@ -175,6 +180,7 @@ pub fn json_error(what: &str, code: ErrorCode, text: &str, e: &serde_json::Error
 /// something else (a negative or fractional number, text, `null`, an object...).
 pub enum Loose {
     Whole(u64),
+    Text(String),
     Other,
 }
 
@@ -192,14 +198,21 @@ impl<'de> Deserialize<'de> for Loose {
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Loose, E> {
                 Ok(u64::try_from(v).map_or(Loose::Other, Loose::Whole))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Loose, E> {
-                Ok(Loose::Other)
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Loose, E> {
+                // serde-wasm-bindgen gives every JS number that is not a safe integer as f64.
+                Ok(
+                    if v.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&v) {
+                        Loose::Whole(v as u64)
+                    } else {
+                        Loose::Other
+                    },
+                )
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Loose, E> {
                 Ok(Loose::Other)
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Loose, E> {
-                Ok(Loose::Other)
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Loose, E> {
+                Ok(Loose::Text(v.chars().take(64).collect()))
             }
             fn visit_unit<E: de::Error>(self) -> std::result::Result<Loose, E> {
                 Ok(Loose::Other)
@@ -703,7 +716,10 @@ pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(Strin
 }
 
 /// Draws `[lot index, credits]` against the snapshot's lots: (index, credits) and the draws with ids and kinds.
-fn lot_draws(takes: &[(u32, Credits)], lots: &[Lot]) -> Result<(Vec<(usize, Credits)>, Vec<Draw>)> {
+/// (lot index, credits) pairs and the same draws with lot ids and kinds.
+type Drawn = (Vec<(usize, Credits)>, Vec<Draw>);
+
+fn lot_draws(takes: &[(u32, Credits)], lots: &[Lot]) -> Result<Drawn> {
     let mut out = Vec::with_capacity(takes.len());
     let mut draws = Vec::with_capacity(takes.len());
     for &(i, credits) in takes {
@@ -756,14 +772,14 @@ fn charge_state(
 
 // ----- records in JSON (version 1): read only -----
 
-/// A JSON object of records, in document order, each value left unparsed until the version is known.
-pub struct RawRecords<'a>(pub Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>);
+/// The records of a version-1 snapshot: an object of id -> record, in document order.
+pub struct RecordsJson(pub Vec<(String, RecordJson)>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for RawRecords<'a> {
+impl<'de> Deserialize<'de> for RecordsJson {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = RawRecords<'a>;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RecordsJson;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of records")
             }
@@ -772,13 +788,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawRecords<'a> {
                 mut m: M,
             ) -> std::result::Result<Self::Value, M::Error> {
                 let mut out = Vec::new();
-                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
-                    out.push((k, m.next_value::<&'de serde_json::value::RawValue>()?));
+                while let Some(entry) = m.next_entry::<String, RecordJson>()? {
+                    out.push(entry);
                 }
-                Ok(RawRecords(out))
+                Ok(RecordsJson(out))
             }
         }
-        d.deserialize_map(V(std::marker::PhantomData))
+        d.deserialize_map(V)
     }
 }
 
@@ -786,21 +802,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawRecords<'a> {
 /// `op`, checked by [`RecordJson::into_record`].
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RecordJson<'a> {
-    op: Cow<'a, str>,
+pub struct RecordJson {
+    op: String,
     credits: Option<Credits>,
     at: Option<Instant>,
     expires_at: Option<Instant>,
-    request: Option<PayloadV1<'a>>,
-    #[serde(borrow)]
-    charge: Option<ChargeStateV1<'a>>,
+    request: Option<PayloadV1>,
+    charge: Option<ChargeStateV1>,
     ttl_ms: Option<u64>,
-    result: Option<ResultV1<'a>>,
+    result: Option<ResultV1>,
     unit_credits: Option<Credits>,
     #[serde(default, deserialize_with = "some")]
-    captured: Option<Option<ChargeStateV1<'a>>>,
+    captured: Option<Option<ChargeStateV1>>,
     released: Option<Instant>,
-    charge_id: Option<Cow<'a, str>>,
+    charge_id: Option<String>,
     units: Option<u64>,
 }
 
@@ -813,26 +828,22 @@ fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PayloadV1<'a> {
-    #[serde(borrow)]
-    feature: Cow<'a, str>,
+struct PayloadV1 {
+    feature: String,
     tier: Tier,
     units: u64,
     #[serde(default, deserialize_with = "some")]
-    seconds_bits: Option<Option<Cow<'a, str>>>,
+    seconds_bits: Option<Option<String>>,
     at: Instant,
-    #[serde(borrow)]
-    catalog: Cow<'a, str>,
+    catalog: String,
 }
 
 /// A result as version 1 writes it: a charge's, a hold's or a refund's members.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ResultV1<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    charge_id: Option<Cow<'a, str>>,
+struct ResultV1 {
+    id: Option<String>,
+    charge_id: Option<String>,
     credits: Credits,
     units: u64,
     draws: Vec<Draw>,
@@ -842,11 +853,9 @@ struct ResultV1<'a> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ChargeStateV1<'a> {
-    #[serde(borrow)]
-    result: ResultV1<'a>,
-    #[serde(borrow)]
-    feature: Cow<'a, str>,
+struct ChargeStateV1 {
+    result: ResultV1,
+    feature: String,
     unit_credits: Credits,
     refunded_units: u64,
     remaining: Vec<(usize, Credits)>,
@@ -864,7 +873,7 @@ fn seconds_of(bits: Option<&str>, what: &str) -> Result<Option<f64>> {
     .transpose()
 }
 
-impl ChargeStateV1<'_> {
+impl ChargeStateV1 {
     fn into_state(self, path: &str) -> Result<ChargeState> {
         let r = self.result;
         let (Some(id), None, Some(at), None) = (r.id, &r.charge_id, r.at, r.expires_at) else {
@@ -876,13 +885,13 @@ impl ChargeStateV1<'_> {
             // Version 1 has no `changed`: the snapshot loader rebuilds it from the ledger.
             changed: self.changed.unwrap_or(at),
             result: Charge {
-                id: id.into_owned(),
+                id: id.to_string(),
                 credits: r.credits,
                 units: r.units,
                 draws: r.draws,
                 at,
             },
-            feature: self.feature.into_owned(),
+            feature: self.feature.to_string(),
             unit_credits: self.unit_credits,
             refunded_units: self.refunded_units,
             remaining: self.remaining,
@@ -890,14 +899,7 @@ impl ChargeStateV1<'_> {
     }
 }
 
-/// Reads one record of a version-1 snapshot.
-pub fn record_from_json(id: &str, raw: &serde_json::value::RawValue) -> Result<Record> {
-    let path = format!("snapshot.records['{}']", crate::error::clip(id, 64));
-    let r: RecordJson<'_> = from_json(raw.get(), &path, SNAP)?;
-    r.into_record(&path)
-}
-
-impl RecordJson<'_> {
+impl RecordJson {
     /// The members present, by name, for the "only these members" check.
     fn present(&self) -> Vec<&'static str> {
         let mut p = Vec::new();
@@ -921,7 +923,7 @@ impl RecordJson<'_> {
         p
     }
 
-    fn into_record(self, path: &str) -> Result<Record> {
+    pub fn into_record(self, path: &str) -> Result<Record> {
         let present = self.present();
         let members = |allowed: &[&str], required: &[&str]| -> Result<()> {
             if let Some(m) = present.iter().find(|m| !allowed.contains(m)) {
@@ -998,7 +1000,7 @@ impl RecordJson<'_> {
                     request: payload_v1(self.request, path)?,
                     ttl_ms: self.ttl_ms.unwrap_or_default(),
                     result: Hold {
-                        id: rid.into_owned(),
+                        id: rid.to_string(),
                         credits: r.credits,
                         units: r.units,
                         draws: r.draws,
@@ -1025,11 +1027,11 @@ impl RecordJson<'_> {
                     )));
                 };
                 Ok(Record::Refund {
-                    charge_id: self.charge_id.map(Cow::into_owned).unwrap_or_default(),
+                    charge_id: self.charge_id.unwrap_or_default(),
                     units: self.units.unwrap_or_default(),
                     at: need(self.at)?,
                     result: Refund {
-                        charge_id: result_charge.into_owned(),
+                        charge_id: result_charge.to_string(),
                         credits: r.credits,
                         units: r.units,
                         draws: r.draws,
@@ -1043,18 +1045,18 @@ impl RecordJson<'_> {
     }
 }
 
-fn payload_v1(p: Option<PayloadV1<'_>>, path: &str) -> Result<RequestPayload> {
+fn payload_v1(p: Option<PayloadV1>, path: &str) -> Result<RequestPayload> {
     let p = p.ok_or_else(|| snap_err(format!("{path} is missing 'request'")))?;
     Ok(RequestPayload {
         seconds: seconds_of(
             p.seconds_bits.flatten().as_deref(),
             &format!("{path}.request.secondsBits"),
         )?,
-        feature: p.feature.into_owned(),
+        feature: p.feature.to_string(),
         tier: p.tier,
         units: p.units,
         at: p.at,
-        catalog: p.catalog.into_owned(),
+        catalog: p.catalog.to_string(),
     })
 }
 

@@ -7,8 +7,8 @@
 
 use crate::calendar::TimeZone;
 use crate::codec::{
-    record_from_json, records_bin, records_from_bin, records_from_text, records_text, LotKeys,
-    MembershipDoc, RawRecords, RecordsBin,
+    records_bin, records_from_bin, records_from_text, records_text, Loose, LotKeys, MembershipDoc,
+    RecordsBin, RecordsJson,
 };
 use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
@@ -138,15 +138,14 @@ impl MembershipBin {
     }
 }
 
-/// A snapshot of any version this engine reads.
+/// A snapshot of any version this engine reads. Natively serde_json reads it from text; in WebAssembly
+/// serde-wasm-bindgen reads it from the value the host's `JSON.parse` made (`crate::js`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SnapshotIn<'a> {
-    #[serde(borrow)]
-    format: Cow<'a, str>,
+pub struct SnapshotIn {
+    format: String,
     version: u64,
-    #[serde(borrow)]
-    time_zone: Cow<'a, str>,
+    time_zone: String,
     retention_days: Option<u64>,
     next_seq: Option<u64>,
     clock: Option<Instant>,
@@ -156,54 +155,53 @@ struct SnapshotIn<'a> {
     last_daily_login_day: Option<i64>,
     lots: Vec<Lot>,
     holds: Vec<OpenHold>,
-    #[serde(borrow)]
-    records: RecordsIn<'a>,
+    records: RecordsIn,
     ledger: Vec<LedgerEntry>,
 }
 
 /// `records`: base64url text (version 2) or a JSON object (version 1).
-enum RecordsIn<'a> {
-    Text(Cow<'a, str>),
-    Json(RawRecords<'a>),
+enum RecordsIn {
+    Text(String),
+    Json(RecordsJson),
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for RecordsIn<'a> {
+impl<'de> Deserialize<'de> for RecordsIn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = RecordsIn<'a>;
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RecordsIn;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("the records as Wallet.toJSON() writes them")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> std::result::Result<Self::Value, E> {
-                Ok(RecordsIn::Text(Cow::Borrowed(v)))
             }
             fn visit_str<E: serde::de::Error>(
                 self,
                 v: &str,
             ) -> std::result::Result<Self::Value, E> {
-                Ok(RecordsIn::Text(Cow::Owned(v.to_string())))
+                Ok(RecordsIn::Text(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(
+                self,
+                v: String,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(RecordsIn::Text(v))
             }
             fn visit_map<M: serde::de::MapAccess<'de>>(
                 self,
                 m: M,
             ) -> std::result::Result<Self::Value, M::Error> {
-                RawRecords::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                RecordsJson::deserialize(serde::de::value::MapAccessDeserializer::new(m))
                     .map(RecordsIn::Json)
             }
         }
-        d.deserialize_any(V(std::marker::PhantomData))
+        d.deserialize_any(V)
     }
 }
 
-/// What is read first when a snapshot does not load: is it a snapshot at all, and of which version.
+/// What is read when a snapshot does not load: is it a snapshot at all, and of which version.
 #[derive(Deserialize)]
-struct Head {
-    format: Option<serde_json::Value>,
-    version: Option<serde_json::Value>,
+pub struct Head {
+    format: Option<Loose>,
+    version: Option<Loose>,
 }
 
 impl Wallet {
@@ -344,25 +342,28 @@ impl Wallet {
     }
 
     pub fn from_snapshot_json(text: &str) -> Result<Wallet> {
-        if text.len() > MAX_SNAPSHOT_BYTES {
-            return Err(snap_err(format!(
-                "snapshot is {} bytes; the limit is {MAX_SNAPSHOT_BYTES}",
-                text.len()
-            )));
-        }
-        let doc = match serde_json::from_str::<SnapshotIn<'_>>(text) {
+        check_size(text.len())?;
+        let doc = match serde_json::from_str::<SnapshotIn>(text) {
             Ok(doc) => doc,
-            Err(e) => return Err(explain(text, &e)),
+            Err(e) => {
+                let head = serde_json::from_str::<Head>(text).ok();
+                return Err(explain(head, &crate::codec::json_error_text(text, &e)));
+            }
         };
+        Wallet::from_checked_doc(doc, text.len())
+    }
+
+    /// A wallet from a read snapshot whose text was `len` bytes.
+    pub fn from_checked_doc(doc: SnapshotIn, len: usize) -> Result<Wallet> {
         let mut w = Wallet::from_doc(doc)?;
         // Twice the text bounds the snapshot this wallet writes: written back, an instant in its shortest accepted
         // form grows by less than half and a raw U+2028/U+2029 doubles (\u escape); all else stays or shrinks.
         // (A change near the limit measures exactly.)
-        w.size.0 = text.len().saturating_mul(2);
+        w.size.0 = len.saturating_mul(2);
         Ok(w)
     }
 
-    fn from_doc(doc: SnapshotIn<'_>) -> Result<Wallet> {
+    fn from_doc(doc: SnapshotIn) -> Result<Wallet> {
         check_head(Some(&doc.format), Some(doc.version))?;
         let tz = TimeZone::new(&doc.time_zone)
             .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
@@ -398,9 +399,10 @@ impl Wallet {
                 if raw.0.len() > MAX_LEDGER_ENTRIES {
                     return Err(snap_err("snapshot.records has too many items"));
                 }
-                for (id, v) in raw.0 {
-                    let record = record_from_json(&id, v)?;
-                    add(id.into_owned(), record)?;
+                for (id, r) in raw.0 {
+                    let path = format!("snapshot.records['{}']", crate::error::clip(&id, 64));
+                    let record = r.into_record(&path)?;
+                    add(id, record)?;
                 }
             }
             _ => {
@@ -490,30 +492,37 @@ fn check_head(format: Option<&str>, version: Option<u64>) -> Result<()> {
     }
 }
 
-/// Why a text did not load as a snapshot: not JSON, not an object, not a snapshot, a version this engine does not
-/// read, or the first member that is wrong (serde_json's message, with its position).
-fn explain(text: &str, e: &serde_json::Error) -> Error {
-    if !text.trim_start().starts_with('{') {
-        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-            return snap_err(format!("snapshot is not valid JSON: {e}"));
-        }
-        return snap_err("a snapshot must be a JSON object made by Wallet.toJSON()");
+/// The largest snapshot text accepted.
+pub fn check_size(len: usize) -> Result<()> {
+    if len > MAX_SNAPSHOT_BYTES {
+        return Err(snap_err(format!(
+            "snapshot is {len} bytes; the limit is {MAX_SNAPSHOT_BYTES}"
+        )));
     }
-    match serde_json::from_str::<Head>(text) {
-        Ok(head) => {
-            let version = match &head.version {
-                None => None,
-                Some(v) => match v.as_u64() {
-                    Some(n) => Some(n),
-                    None => return snap_err("snapshot 'version' must be a whole number"),
-                },
-            };
-            if let Err(err) = check_head(head.format.as_ref().and_then(|f| f.as_str()), version) {
-                return err;
-            }
-            crate::codec::json_error("snapshot", ErrorCode::Snapshot, text, e)
-        }
-        Err(_) => snap_err(format!("snapshot is not valid JSON: {e}")),
+    Ok(())
+}
+
+/// Why a document did not load as a snapshot: not an object, not a snapshot, a version this engine does not read,
+/// or the first member that is wrong (`message`, what the reader found). `head` is the document's `format` and
+/// `version` when it is an object at all.
+pub fn explain(head: Option<Head>, message: &str) -> Error {
+    let Some(head) = head else {
+        return snap_err(format!(
+            "a snapshot must be a JSON object made by Wallet.toJSON(): {message}"
+        ));
+    };
+    let format = match head.format {
+        Some(Loose::Text(f)) => Some(f),
+        _ => None,
+    };
+    let version = match head.version {
+        None => None,
+        Some(Loose::Whole(n)) => Some(n),
+        Some(_) => return snap_err("snapshot 'version' must be a whole number"),
+    };
+    match check_head(format.as_deref(), version) {
+        Err(e) => e,
+        Ok(()) => snap_err(format!("snapshot: {message}")),
     }
 }
 

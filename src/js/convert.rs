@@ -213,7 +213,7 @@ pub fn options<T: DeserializeOwned>(v: &JsValue, what: &str) -> Result<T> {
 }
 
 /// The message of a JS error value.
-fn js_message(v: &JsValue) -> String {
+pub fn js_message(v: &JsValue) -> String {
     v.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .unwrap_or_else(|| "an unknown error".into())
