@@ -6,7 +6,6 @@ use crate::credits::{Credits, MAX_CREDITS};
 use crate::error::{num_text, Error, ErrorCode, Result};
 use crate::time::Instant;
 use js_sys::{Reflect, JSON};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -198,18 +197,66 @@ pub fn json_to_js(text: &str) -> Result<JsValue> {
     JSON::parse(text).map_err(|_| Error::bad_request("cannot convert the result"))
 }
 
-fn undefined() -> JsValue {
-    JsValue::UNDEFINED
+/// An options object read by serde-wasm-bindgen (its own members, by `Object.entries`) into the struct of the
+/// members a call reads (`options!`), each kept as the JS value it is: the checks and messages of SPEC 7 and 8
+/// (`time`, `credits`, `string`...) then apply to each. Arguments reach the module as the plain copies npm/args.js
+/// makes, so no getter runs while this reads them.
+pub fn options<T: FromBag>(v: &JsValue, what: &str) -> Result<T> {
+    object(v, what)?;
+    let bag: Bag = serde_wasm_bindgen::from_value(v.clone()).map_err(|e| {
+        Error::bad_request(format!("{what} cannot be read: {}", js_message(&e.into())))
+    })?;
+    Ok(T::from_bag(bag))
 }
 
-/// An options object read by serde-wasm-bindgen into a struct of its members (`options!`), each kept as the JS
-/// value it is: the checks and messages of SPEC 7 and 8 (`time`, `credits`, `string`...) then apply to each.
-/// Arguments reach the module as the plain copies npm/args.js makes, so no getter runs while this reads them.
-pub fn options<T: DeserializeOwned>(v: &JsValue, what: &str) -> Result<T> {
-    object(v, what)?;
-    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| {
-        Error::bad_request(format!("{what} cannot be read: {}", js_message(&e.into())))
-    })
+/// The members of an options object, by name (one reader for every options shape: a small module).
+pub struct Bag(Vec<(String, Raw)>);
+
+/// A member's value as it is.
+pub struct Raw(JsValue);
+
+impl<'de> serde::Deserialize<'de> for Raw {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Raw, D::Error> {
+        serde_wasm_bindgen::preserve::deserialize(d).map(Raw)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Bag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Bag, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Bag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an options object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> std::result::Result<Bag, M::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry::<String, Raw>()? {
+                    out.push(entry);
+                }
+                Ok(Bag(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl Bag {
+    /// The member `name`, `undefined` when absent.
+    pub fn take(&mut self, name: &str) -> JsValue {
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => std::mem::replace(&mut v.0, JsValue::UNDEFINED),
+            None => JsValue::UNDEFINED,
+        }
+    }
+}
+
+/// An options struct built from a [`Bag`].
+pub trait FromBag {
+    fn from_bag(bag: Bag) -> Self;
 }
 
 /// The message of a JS error value.
@@ -223,12 +270,13 @@ pub fn js_message(v: &JsValue) -> String {
 macro_rules! options {
     ($(#[$doc:meta])* $name:ident { $($field:ident : $js:literal),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(serde::Deserialize)]
         pub struct $name {
-            $(
-                #[serde(rename = $js, default = "undefined", with = "serde_wasm_bindgen::preserve")]
-                pub $field: JsValue,
-            )*
+            $(pub $field: JsValue,)*
+        }
+        impl FromBag for $name {
+            fn from_bag(mut bag: Bag) -> $name {
+                $name { $($field: bag.take($js),)* }
+            }
         }
     };
 }
