@@ -7,8 +7,8 @@ const KEY = 'k'.repeat(32);
 const AT = '2026-03-02T08:00:00Z';
 const MS = Date.parse(AT);
 // From tests/token.rs (golden_token_matches_every_runtime).
-const GOLDEN_LEN = 775;
-const GOLDEN_SIG = 'poyqOM4kCH0cxKyhKIXClkL_15CS_S1o9wY1J2EdMt0';
+const GOLDEN_LEN = 238;
+const GOLDEN_SIG = 'yUKt3xn891Ucq-eiV0SI4tmXufhIDpXyP1U4H1SdwRE';
 const ACCOUNT = 'acct-1';
 
 async function daily() {
@@ -25,7 +25,8 @@ async function hmac(key, text) {
 }
 
 // The payload (src/token.rs): one postcard record of alg, kid, account (text: varint length, UTF-8), iat, exp (i64
-// milliseconds: zigzag varint), catalog (text) and snapshot (bytes; today the compact snapshot's JSON text).
+// milliseconds: zigzag varint), catalog (text) and snapshot (bytes: varint length, then the compact snapshot, itself
+// postcard).
 function decodePayload(bytes) {
   let i = 0;
   const varint = () => {
@@ -40,7 +41,8 @@ function decodePayload(bytes) {
   };
   const str = () => { const n = Number(varint()); const s = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(i, i + n)); i += n; return s; };
   const i64 = () => { const z = varint(); return Number((z >> 1n) ^ -(z & 1n)); };
-  const p = { alg: str(), kid: str(), account: str(), iat: i64(), exp: i64(), catalog: str(), snapshot: str() };
+  const raw = () => { const n = Number(varint()); const b = bytes.slice(i, i + n); if (b.length !== n) throw new Error('payload cut short'); i += n; return b; };
+  const p = { alg: str(), kid: str(), account: str(), iat: i64(), exp: i64(), catalog: str(), snapshot: raw() };
   if (i !== bytes.length) throw new Error('bytes follow the payload');
   return p;
 }
@@ -49,7 +51,8 @@ function encodePayload(p) {
   const uvarint = (v) => { for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80); out.push(Number(v)); };
   const str = (s) => { const b = new TextEncoder().encode(s); uvarint(BigInt(b.length)); for (const x of b) out.push(x); };
   const i64 = (n) => { const v = BigInt(n); uvarint(v < 0n ? (-v << 1n) - 1n : v << 1n); };
-  str(p.alg); str(p.kid); str(p.account); i64(p.iat); i64(p.exp); str(p.catalog); str(p.snapshot);
+  const raw = (b) => { uvarint(BigInt(b.length)); for (const x of b) out.push(x); };
+  str(p.alg); str(p.kid); str(p.account); i64(p.iat); i64(p.exp); str(p.catalog); raw(p.snapshot);
   return Uint8Array.from(out);
 }
 const bytesOf = (payload) => (typeof payload === 'string' ? new TextEncoder().encode(payload) : payload instanceof Uint8Array ? payload : encodePayload(payload));
@@ -62,7 +65,7 @@ const payloadBytes = (token) => Uint8Array.from(atob(token.split('.')[1].replace
 const payloadOf = (token) => decodePayload(payloadBytes(token));
 /** The payload in the JSON shape of the earlier formats (ce1: without account; pre-release ce2: with it). */
 const jsonPayload = (p, account) => JSON.stringify({ alg: p.alg, kid: p.kid, ...(account ? { account: p.account } : {}),
-  iat: new Date(p.iat).toISOString(), exp: new Date(p.exp).toISOString(), catalog: p.catalog, snapshot: JSON.parse(p.snapshot) });
+  iat: new Date(p.iat).toISOString(), exp: new Date(p.exp).toISOString(), catalog: p.catalog, snapshot: {} });
 
 test('token: the golden token is byte-identical to the Rust one, and WebCrypto agrees on its HMAC', async () => {
   const w = await daily();
@@ -73,7 +76,7 @@ test('token: the golden token is byte-identical to the Rust one, and WebCrypto a
   assert.eq(await hmac(KEY, token.slice(0, dot)), token.slice(dot + 1));
   const p = payloadOf(token);
   assert.eq([p.alg, p.kid, p.account, p.iat, p.exp, p.catalog], ['HS256', 'golden', 'golden-account', MS, MS + 300_000, Catalog.default().id]);
-  assert.eq(JSON.parse(p.snapshot).lots.length, 1);
+  assert.ok(new TextDecoder().decode(p.snapshot).includes('daily_login@2026-03-02T08:00:00.000Z'), 'the compact snapshot names its one lot');
   assert.eq(b64url(encodePayload(p)), token.split('.')[1], 'this test\'s postcard writer gives the same bytes');
   // A Uint8Array key is the same key.
   assert.eq(signSnapshot(w, { key: new TextEncoder().encode(KEY), keyId: 'golden', ttlSeconds: 300, at: MS, account: 'golden-account' }), token);
@@ -114,8 +117,9 @@ test('token: tampered, truncated, wrong algorithm, unknown key, expired and fore
   assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'k0', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_KEY');
   assert.throwsCode(() => verify(signSnapshot(w, { key: KEY, keyId: 'toString', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_KEY', 'inherited names are not keys');
   const altered = token.split('.');
-  assert.ok(payload.snapshot.includes('"credits":5'), payload.snapshot);
-  altered[1] = b64url(encodePayload({ ...payload, snapshot: payload.snapshot.replace('"credits":5', '"credits":4') }));
+  const changed = payload.snapshot.slice();
+  changed[changed.length >> 1] ^= 1;
+  altered[1] = b64url(encodePayload({ ...payload, snapshot: changed }));
   assert.throwsCode(() => verify(altered.join('.')), 'E_TOKEN_SIGNATURE');
   assert.throwsCode(() => verify(signSnapshot(w, { key: 'x'.repeat(32), keyId: 'k1', ttlSeconds: 300, at: AT, account: ACCOUNT })), 'E_TOKEN_SIGNATURE');
   const err = assert.throwsCode(() => verify(token, MS + 361_000), 'E_TOKEN_EXPIRED');
@@ -220,17 +224,21 @@ test('token: older tokens are refused with a message to sign a new one; a payloa
     assert.ok(/format changed/.test(err.message) && /sign a new token/.test(err.message), err.message);
   }
   // SPEC 9's repeated key: the payload is positional, so a second account or key id can only come as more than one
-  // record, and that is malformed however well signed; so is a key repeated inside the snapshot's JSON.
+  // record, and that is malformed however well signed. The snapshot inside is positional binary too: a byte more
+  // or less is refused (E_SNAPSHOT, below).
   const bytes = encodePayload(payload);
   const second = encodePayload({ ...payload, account: 'acct-2', kid: 'k2' });
   for (const [what, bad, message] of [
     ['a second record', Uint8Array.from([...bytes, ...second]), /bytes follow the payload/],
     ['one byte more', Uint8Array.from([...bytes, 0]), /bytes follow the payload/],
-    ['a key twice in the snapshot', { ...payload, snapshot: payload.snapshot.replace('"timeZone":"UTC"', '"timeZone":"UTC","timeZone":"Europe/Berlin"') }, /repeats the key/],
   ]) {
     const signed = await resign(bad);
     const e = assert.throwsCode(() => verifySnapshot(signed, { keys, at: MS }), 'E_TOKEN_MALFORMED', what);
     assert.ok(message.test(e.message), `${what}: ${e.message}`);
+  }
+  for (const snapshot of [Uint8Array.from([...payload.snapshot, 0]), payload.snapshot.slice(0, -1)]) {
+    const signed = await resign({ ...payload, snapshot });
+    assert.throwsCode(() => verifySnapshot(signed, { keys, at: MS }), 'E_SNAPSHOT');
   }
 });
 
