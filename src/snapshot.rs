@@ -138,8 +138,8 @@ impl MembershipBin {
     }
 }
 
-/// A snapshot of any version this engine reads. Natively serde_json reads it from text; in WebAssembly
-/// serde-wasm-bindgen reads it from the value the host's `JSON.parse` made (`crate::js`).
+/// A snapshot of any version this engine reads (serde_json, from its text, in both targets: it refuses unknown and
+/// repeated members).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SnapshotIn {

@@ -591,46 +591,14 @@ pub fn verify_snapshot(token: JsValue, serial: f64, o: JsValue) -> JsResult<Opti
     }))
 }
 
-/// `Catalog.fromJSON`: the text (npm/args.js hands objects over as their JSON text) parsed by the host's
-/// `JSON.parse`, read by serde-wasm-bindgen, then validated.
+/// `Catalog.fromJSON`: the text (npm/args.js hands objects over as their JSON text) read by serde_json, then
+/// validated. (serde-wasm-bindgen over the host's `JSON.parse` would be smaller, but it reads only the members a
+/// type declares and `JSON.parse` keeps the last of a repeated key: an unknown or repeated member must be refused.)
 fn read_catalog(spec: &JsValue) -> crate::error::Result<CoreCatalog> {
-    let text = json_text(spec, "the catalog", ErrorCode::Catalog)?;
-    if text.len() > crate::catalog::MAX_CATALOG_BYTES {
-        return CoreCatalog::from_json(&text);
-    }
-    let value = parse_json(&text, "the catalog", ErrorCode::Catalog)?;
-    let doc = serde_wasm_bindgen::from_value::<crate::catalog::CatalogIn>(value).map_err(|e| {
-        Error::new(
-            ErrorCode::Catalog,
-            format!("catalog: {}", js_message(&e.into())),
-        )
-    })?;
-    CoreCatalog::from_doc(doc)
+    CoreCatalog::from_json(&json_text(spec, "the catalog", ErrorCode::Catalog)?)
 }
 
 /// `Wallet.fromJSON`: as `read_catalog`, with the snapshot's checks.
 fn read_snapshot(snapshot: &JsValue) -> crate::error::Result<CoreWallet> {
-    let text = json_text(snapshot, "the snapshot", ErrorCode::Snapshot)?;
-    crate::snapshot::check_size(text.len())?;
-    let value = parse_json(&text, "the snapshot", ErrorCode::Snapshot)?;
-    match serde_wasm_bindgen::from_value::<crate::snapshot::SnapshotIn>(value.clone()) {
-        Ok(doc) => CoreWallet::from_checked_doc(doc, text.len()),
-        Err(e) => {
-            let object = value.is_object() && !js_sys::Array::is_array(&value);
-            let head = object
-                .then(|| serde_wasm_bindgen::from_value::<crate::snapshot::Head>(value).ok())
-                .flatten();
-            Err(crate::snapshot::explain(head, &js_message(&e.into())))
-        }
-    }
-}
-
-/// JSON text as a JS value, by the host's `JSON.parse` (no reviver: no caller code runs).
-fn parse_json(text: &str, what: &str, code: ErrorCode) -> crate::error::Result<JsValue> {
-    js_sys::JSON::parse(text).map_err(|e| {
-        Error::new(
-            code,
-            format!("{what} is not valid JSON: {}", js_message(&e)),
-        )
-    })
+    CoreWallet::from_snapshot_json(&json_text(snapshot, "the snapshot", ErrorCode::Snapshot)?)
 }
