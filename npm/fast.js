@@ -18,9 +18,10 @@
 // - Every call returns fresh objects: a caller may change what it got without touching anything kept.
 // - Module memory: a view of it is taken after the call that wrote the numbers and read in full before any further
 //   call into the module (which may grow the memory and detach the view).
-// What is kept lives in WeakMaps keyed by the handle (never on the handle itself), so keeping and dropping it runs
-// no code of the caller's, whatever `this` is.
-import { isLive } from './args.js';
+// What is kept lives in the handle's record (npm/args.js: a private field of the handle, stamped by the package), so
+// keeping, finding and dropping it runs no code of the caller's, whatever `this` is, and costs no WeakMap lookup.
+// A read that answers from what is kept allocates only the result it returns.
+import { liveRecord, readRequest, recordOf, requestCopy, scratch, value } from './args.js';
 
 const HEAD = 11; // numbers before the draws of __previewFast; see JsWallet::preview_fast in src/js/mod.rs
 const BALANCE_HEAD = 19; // numbers before the lots of __balanceFast; see src/js/fast.rs
@@ -52,6 +53,8 @@ function iso(ms) {
 const millis = (at) => (typeof at === 'number' && Math.floor(at) === at ? at : NaN);
 /** A copied request or options object (npm/args.js makes them fresh plain objects); primitives and stand-ins not. */
 const plain = (v) => typeof v === 'object' && v !== null && !isArray(v);
+/** A primitive (what a kept result may be keyed by). */
+const isData = (v) => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
 /**
  * The fast paths, as replacements for guard() (npm/args.js): each entry is `(original, check) => method`, where
@@ -62,9 +65,7 @@ const plain = (v) => typeof v === 'object' && v !== null && !isArray(v);
  */
 export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   const { readSpan, previewFast, balanceFast, lotTable, lotAt, projectFast, catalogId, catalogToJSON } = internal;
-  const { request, time, catalog: readCatalog, projectOptions } = readers;
-  const keptBy = new WeakMap(); // wallet handle -> what it keeps (see kept())
-  const quotesBy = new WeakMap(); // catalog handle -> Map feature -> [{ units, tier, seconds, quote }]
+  const { time, catalog: readCatalog, projectOptions } = readers;
   let view = new Float64Array(0);
   /** A view of the whole module memory, renewed when the memory has grown (which empties old views). */
   function numbers() {
@@ -80,23 +81,29 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       if (READS.has(name) || typeof d.value !== 'function') continue;
       const f = d.value;
       d.value = { [name](a, b, c) {
-        keptBy.delete(this);
+        drop(this);
         try {
           return f.call(this, a, b, c);
         } finally {
-          keptBy.delete(this);
+          drop(this);
         }
       } }[name];
       Object.defineProperty(proto, name, d);
     }
   }
 
-  /** What the handle keeps for the state seen by reads in [lo, hi) (created on first use). */
-  function kept(w) {
-    let k = keptBy.get(w);
-    if (k === undefined) {
+  /** Drops what a wallet keeps (nothing for anything that is not a live Wallet handle). */
+  function drop(w) {
+    const rec = recordOf(w, Wallet);
+    if (rec !== undefined) rec.kept = null;
+  }
+
+  /** What the wallet whose record is `rec` keeps for the state seen by reads in [lo, hi) (created on first use). */
+  function kept(rec) {
+    let k = rec.kept;
+    if (k === null) {
       k = { lo: 0, hi: 0, balanceFrom: 0, previews: [], balance: null, table: null, names: [], ledger: null, json: null };
-      keptBy.set(w, k);
+      rec.kept = k;
     }
     return k;
   }
@@ -124,60 +131,50 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     return k.table;
   }
 
-  /** `[id, kind]` of the lot at `index`. */
+  /** `{ id, kind }` of the lot at `index` (a table row once the table is built; may call into the module). */
   function lotName(w, k, index) {
-    if (k.table !== null) {
-      const l = k.table[index];
-      return [l.id, l.kind];
-    }
-    return k.names[index] ?? (k.names[index] = lotAt.call(w, index));
+    const known = k.table !== null ? k.table[index] : k.names[index];
+    if (known !== undefined) return known;
+    const [id, kind] = lotAt.call(w, index);
+    return (k.names[index] = { id, kind });
   }
 
   // ----- Catalog.quote -----
   const copyQuote = (q) => ({ feature: q.feature, agent: q.agent, tier: q.tier, units: q.units, unitCredits: q.unitCredits, credits: q.credits, catalog: q.catalog });
+  /** Kept quotes of a catalog record: Map feature -> [{ units, tier, seconds, quote }] (primitives only as keys). */
   const quote = (generic, check) => function quote(r) {
     check(this);
-    const req = request(r, 'Catalog.quote req');
-    if (!plain(req)) return generic.call(this, req);
-    const { feature, units, tier, seconds } = req; // a fresh plain copy: reading it runs no caller code
-    let byFeature = quotesBy.get(this);
-    if (byFeature === undefined) quotesBy.set(this, (byFeature = new Map()));
-    const list = byFeature.get(feature);
+    // Not an object whose fields are read (readRequest read nothing): a primitive as it is, else a stand-in.
+    if (!readRequest(r, 'Catalog.quote req')) return generic.call(this, value(r, 'Catalog.quote req'));
+    const { feature, units, tier, seconds } = scratch; // read once from the caller's object: reading these runs nothing
+    const rec = check(this); // again: a getter of the request may have freed the catalog
+    const byFeature = rec.quotes;
+    const list = byFeature === null ? undefined : byFeature.get(feature);
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
         const e = list[i];
         if (e.units === units && e.tier === tier && e.seconds === seconds) return copyQuote(e.quote);
       }
     }
-    const q = generic.call(this, req);
-    if (typeof feature === 'string') {
-      if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
+    const q = generic.call(this, requestCopy('Catalog.quote req'));
+    // Kept only when every field is a primitive, so that the next request with the same fields is the same request.
+    if (typeof feature === 'string' && isData(units) && isData(tier) && isData(seconds)) {
+      if (byFeature === null) rec.quotes = new Map([[feature, [{ units, tier, seconds, quote: copyQuote(q) }]]]);
+      else if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
       else if (list.length < MAX_KEPT) list.push({ units, tier, seconds, quote: copyQuote(q) });
     }
     return q;
   };
 
   // ----- Wallet.preview -----
-  const tables = new WeakMap();
   let defaultTable = null;
   const featureTable = (c) => ({
     id: catalogId.call(c), index: new Map(catalogToJSON.call(c).features.map((f, i) => [f.id, i])), catalog: c,
   });
-  /**
-   * The feature table of a catalog argument (the default when absent), or null for anything unusual. `c` is the
-   * caller's value, but only ever used as a handle this package made (isLive reads nothing of anything else); the
-   * catalog's id and spec are read with the class's own members.
-   */
-  function describe(c) {
-    if (c === undefined || c === null) {
-      if (!defaultTable) defaultTable = featureTable(Catalog.default()); // kept for the life of the module
-      return defaultTable;
-    }
-    if (!isLive(c, Catalog)) return null; // foreign: the generic path says so
-    let t = tables.get(c);
-    if (!t) tables.set(c, (t = featureTable(c)));
-    return t;
-  }
+  /** The feature table of the default catalog, made once for the life of the module. */
+  const defaultFeatures = () => defaultTable ?? (defaultTable = featureTable(Catalog.default()));
+  /** The feature table of a live Catalog handle, kept in its record (read with the class's own members). */
+  const catalogFeatures = (c, crec) => crec.table ?? (crec.table = featureTable(c));
   const copyPreview = (p) => {
     const d = p.draws, n = d.length, draws = new Array(n);
     for (let i = 0; i < n; i++) {
@@ -193,43 +190,54 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
 
   const preview = (generic, check) => function preview(r, a, c) {
     check(this);
-    const req = request(r, 'preview req');
-    const at = time(a, 'preview at');
-    const cat = readCatalog(c, 'preview catalog'); // a freed catalog is refused here
-    if (!plain(req)) return generic.call(this, req, at, cat);
-    const { feature, units, tier, seconds } = req;
-    const t = describe(c);
-    const f = t === null ? undefined : t.index.get(feature);
+    const read = readRequest(r, 'preview req');
+    const { feature, units, tier, seconds } = scratch; // meaningful only when `read`
+    const at = time(a, 'preview at'); // runs no caller code (a Date is read by Date.prototype.getTime)
+    const rec = check(this); // again: a getter of the request may have freed the wallet
+    // The catalog: absent -> the default; a live handle -> its record; anything else (foreign, freed) -> the generic
+    // path, after readCatalog() has refused a freed one.
+    let crec;
+    if (c !== undefined && c !== null && (crec = liveRecord(c, Catalog)) === undefined) {
+      const cat = readCatalog(c, 'preview catalog');
+      return generic.call(this, read ? requestCopy('preview req') : value(r, 'preview req'), at, cat);
+    }
+    // What is kept for the same request at an instant of the same span (both as the generic path read them).
+    const k = rec.kept;
+    if (read && typeof at === 'number' && k !== null && at >= k.lo && at < k.hi && Math.floor(at) === at) {
+      const t = crec === undefined ? defaultTable : crec.table;
+      const list = k.previews;
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (e.t === t && e.feature === feature && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
+      }
+    }
+    if (!read) return generic.call(this, value(r, 'preview req'), at, readCatalog(c, 'preview catalog'));
+    const req = requestCopy('preview req');
+    const t = crec === undefined ? defaultFeatures() : catalogFeatures(c, crec);
+    const f = t.index.get(feature);
     const ms = millis(at);
     if (f === undefined || Number.isNaN(ms)
       || !(units === undefined || (typeof units === 'number' && units > 0))
       || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
       || !(tier === undefined || tier === 'general' || tier === 'premium')) {
-      return generic.call(this, req, at, cat);
+      return generic.call(this, req, at, readCatalog(c, 'preview catalog'));
     }
-    let k = keptBy.get(this);
-    if (k !== undefined && ms >= k.lo && ms < k.hi) {
-      const list = k.previews;
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.t === t && e.f === f && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
-      }
-    } else {
+    let kk = rec.kept;
+    if (kk === null || !(ms >= kk.lo && ms < kk.hi)) {
       const s = readSpan.call(this, ms);
-      if (s === 0) return generic.call(this, req, at, cat); // an error: the generic path throws it typed
+      if (s === 0) return generic.call(this, req, at, readCatalog(c, 'preview catalog')); // an error: thrown typed there
       const m = numbers(), h = s / 8;
-      k = kept(this);
-      span(k, m[h], m[h + 1], m[h + 2]);
+      kk = kept(rec);
+      span(kk, m[h], m[h + 1], m[h + 2]);
     }
     let result;
     const ptr = previewFast.call(this, t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
     if (ptr === 0) {
       // An error (thrown typed here) or a draw from a lot a distribution grants later (the generic path names it).
-      result = generic.call(this, req, at, cat);
+      result = generic.call(this, req, at, readCatalog(c, 'preview catalog'));
     } else {
       const m = numbers(), h = ptr / 8;
       const n = m[h + 10];
-      const takes = m.slice(h + HEAD, h + HEAD + 2 * n); // copied: naming lots below may call into the module
       const credits = m[h];
       result = {
         quote: {
@@ -242,14 +250,25 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
         draws: new Array(n),
         balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
       };
+      // Lots named by what is kept are named without a call; the first that needs __lotAt (which may grow the
+      // memory and so empty `m`) makes the rest be read from a copy taken before it.
+      let takes = m, base = h + HEAD;
       for (let i = 0; i < n; i++) {
-        const [lotId, kind] = lotName(this, k, takes[2 * i]);
-        result.draws[i] = { lotId, kind, credits: takes[2 * i + 1] };
+        const index = takes[base + 2 * i];
+        let name = kk.table !== null ? kk.table[index] : kk.names[index];
+        if (name === undefined) {
+          if (takes === m) {
+            takes = m.slice(base + 2 * i, h + HEAD + 2 * n);
+            base = -2 * i;
+          }
+          name = lotName(this, kk, index);
+        }
+        result.draws[i] = { lotId: name.id, kind: name.kind, credits: takes[base + 2 * i + 1] };
       }
     }
-    if (keptBy.get(this) === k) {
-      if (k.previews.length >= MAX_KEPT) k.previews = [];
-      k.previews.push({ t, f, units, tier, seconds, result: copyPreview(result) });
+    if (rec.kept === kk) {
+      if (kk.previews.length >= MAX_KEPT) kk.previews = [];
+      kk.previews.push({ t, feature, units, tier, seconds, result: copyPreview(result) });
     }
     return result;
   };
@@ -274,12 +293,12 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   };
 
   const balance = (generic, check) => function balance(a) {
-    check(this);
-    const at = time(a, 'balance at');
+    const rec = check(this);
+    const at = time(a, 'balance at'); // runs no caller code
+    let k = rec.kept;
+    if (typeof at === 'number' && k !== null && k.balance !== null && at >= k.balanceFrom && at < k.hi && Math.floor(at) === at) return buildBalance(k.balance, iso(at));
     const ms = millis(at);
     if (Number.isNaN(ms)) return generic.call(this, at);
-    let k = keptBy.get(this);
-    if (k !== undefined && k.balance !== null && ms >= k.balanceFrom && ms < k.hi) return buildBalance(k.balance, iso(ms));
     const ptr = balanceFast.call(this, ms);
     if (ptr === 0) return generic.call(this, at);
     const m = numbers(), h = ptr / 8;
@@ -295,15 +314,15 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       nextExpiry: Number.isNaN(m[h + 16]) ? null : { at: iso(m[h + 16]), credits: m[h + 17] },
       lots: new Array(n),
     };
-    const [lo, hi, clock] = [m[h], m[h + 1], m[h + 2]];
-    k = kept(this);
+    const lo = m[h], hi = m[h + 1], clock = m[h + 2];
+    k = kept(rec);
     span(k, lo, hi, clock);
     const lots = table(this, k);
     for (let i = 0; i < n; i++) {
       const l = lots[rows[3 * i]];
       b.lots[i] = { id: l.id, kind: l.kind, credits: rows[3 * i + 1], grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
     }
-    if (keptBy.get(this) === k) k.balance = buildBalance(b, b.at);
+    if (rec.kept === k) k.balance = buildBalance(b, b.at);
     return b;
   };
 
@@ -321,6 +340,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   const project = (generic, check) => function project(raw) {
     check(this);
     const o = projectOptions(raw, 'project options');
+    check(this); // again: a getter of the options may have freed the wallet
     if (!plain(o)) return generic.call(this, o);
     const f = millis(o.from), t = millis(o.to);
     if (Number.isNaN(f) || Number.isNaN(t)) return generic.call(this, o);
@@ -337,22 +357,22 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
 
   // ----- Wallet.ledger and Wallet.toJSON: kept until the wallet changes -----
   const ledger = (generic, check) => function ledger() {
-    check(this);
-    let k = keptBy.get(this);
-    if (k === undefined || k.ledger === null) {
+    const rec = check(this);
+    let k = rec.kept;
+    if (k === null || k.ledger === null) {
       const entries = generic.call(this);
-      k = kept(this);
+      k = kept(rec);
       k.ledger = { value: clone(entries), copy: entriesCopier(entries) };
       return entries;
     }
     return k.ledger.copy(k.ledger.value);
   };
   const toJSON = (generic, check) => function toJSON() {
-    check(this);
-    let k = keptBy.get(this);
-    if (k === undefined || k.json === null) {
+    const rec = check(this);
+    let k = rec.kept;
+    if (k === null || k.json === null) {
       const snapshot = generic.call(this);
-      k = kept(this);
+      k = kept(rec);
       k.json = { value: clone(snapshot), copy: snapshotCopier(snapshot) };
       return snapshot;
     }
