@@ -141,29 +141,41 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
 
   // ----- Catalog.quote -----
   const copyQuote = (q) => ({ feature: q.feature, agent: q.agent, tier: q.tier, units: q.units, unitCredits: q.unitCredits, credits: q.credits, catalog: q.catalog });
-  /** Kept quotes of a catalog record: Map feature -> [{ units, tier, seconds, quote }] (primitives only as keys). */
-  const quote = (generic, check) => function quote(r) {
-    check(this);
-    // Not an object whose fields are read (readRequest read nothing): a primitive as it is, else a stand-in.
-    if (!readRequest(r, 'Catalog.quote req')) return generic.call(this, value(r, 'Catalog.quote req'));
-    const { feature, units, tier, seconds } = scratch; // read once from the caller's object: reading these runs nothing
-    const rec = check(this); // again: a getter of the request may have freed the catalog
-    const byFeature = rec.quotes;
-    const list = byFeature === null ? undefined : byFeature.get(feature);
-    if (list !== undefined) {
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.units === units && e.tier === tier && e.seconds === seconds) return copyQuote(e.quote);
+  // Each read below is split in two: the answer from what is kept, small enough for the JIT to inline it into the
+  // caller (V8 inlines functions of at most 460 bytes of bytecode), and the rest in a function of its own.
+
+  /** A catalog record's kept quotes: `rec.quotes`, Map feature -> [{ units, tier, seconds, quote }]. */
+  const quote = (generic, check) => {
+    /** Not kept yet: the module's answer, kept when every field is a primitive (the same fields: the same request). */
+    function quoteMiss(self, rec, feature, units, tier, seconds) {
+      const q = generic.call(self, requestCopy('Catalog.quote req'));
+      if (typeof feature === 'string' && isData(units) && isData(tier) && isData(seconds)) {
+        const byFeature = rec.quotes, list = byFeature === null ? undefined : byFeature.get(feature);
+        if (byFeature === null) rec.quotes = new Map([[feature, [{ units, tier, seconds, quote: copyQuote(q) }]]]);
+        else if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
+        else if (list.length < MAX_KEPT) list.push({ units, tier, seconds, quote: copyQuote(q) });
       }
+      return q;
     }
-    const q = generic.call(this, requestCopy('Catalog.quote req'));
-    // Kept only when every field is a primitive, so that the next request with the same fields is the same request.
-    if (typeof feature === 'string' && isData(units) && isData(tier) && isData(seconds)) {
-      if (byFeature === null) rec.quotes = new Map([[feature, [{ units, tier, seconds, quote: copyQuote(q) }]]]);
-      else if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
-      else if (list.length < MAX_KEPT) list.push({ units, tier, seconds, quote: copyQuote(q) });
-    }
-    return q;
+    return function quote(r) {
+      // Not an object whose fields are read (readRequest read nothing): a primitive as it is, else a stand-in.
+      if (!readRequest(r, 'Catalog.quote req')) {
+        const req = value(r, 'Catalog.quote req');
+        check(this);
+        return generic.call(this, req);
+      }
+      const { feature, units, tier, seconds } = scratch; // read once from the caller's object: reading these runs nothing
+      // `this` is checked once the request is read (a getter of the request may have freed the catalog).
+      const rec = check(this);
+      const list = rec.quotes === null ? undefined : rec.quotes.get(feature);
+      if (list !== undefined) {
+        for (let i = 0; i < list.length; i++) {
+          const e = list[i];
+          if (e.units === units && e.tier === tier && e.seconds === seconds) return copyQuote(e.quote);
+        }
+      }
+      return quoteMiss(this, rec, feature, units, tier, seconds);
+    };
   };
 
   // ----- Wallet.preview -----
@@ -188,89 +200,95 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     };
   };
 
-  const preview = (generic, check) => function preview(r, a, c) {
-    check(this);
-    const read = readRequest(r, 'preview req');
-    const { feature, units, tier, seconds } = scratch; // meaningful only when `read`
-    const at = time(a, 'preview at'); // runs no caller code (a Date is read by Date.prototype.getTime)
-    const rec = check(this); // again: a getter of the request may have freed the wallet
-    // The catalog: absent -> the default; a live handle -> its record; anything else (foreign, freed) -> the generic
-    // path, after readCatalog() has refused a freed one.
-    let crec;
-    if (c !== undefined && c !== null && (crec = liveRecord(c, Catalog)) === undefined) {
-      const cat = readCatalog(c, 'preview catalog');
-      return generic.call(this, read ? requestCopy('preview req') : value(r, 'preview req'), at, cat);
-    }
-    // What is kept for the same request at an instant of the same span (both as the generic path read them).
-    const k = rec.kept;
-    if (read && typeof at === 'number' && k !== null && at >= k.lo && at < k.hi && Math.floor(at) === at) {
-      const t = crec === undefined ? defaultTable : crec.table;
-      const list = k.previews;
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.t === t && e.feature === feature && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
+  const preview = (generic, check) => {
+    /** Everything but an answer from what is kept. */
+    function previewMiss(self, rec, r, read, at, c, crec, feature, units, tier, seconds) {
+      const req = read ? requestCopy('preview req') : value(r, 'preview req'); // first: nothing ran since the read
+      // The catalog: absent -> the default; a live handle -> its record; anything else (foreign, freed) -> the
+      // generic path, after readCatalog() has refused a freed one.
+      if (!read || (c !== undefined && c !== null && crec === undefined)) {
+        return generic.call(self, req, at, readCatalog(c, 'preview catalog'));
       }
-    }
-    if (!read) return generic.call(this, value(r, 'preview req'), at, readCatalog(c, 'preview catalog'));
-    const req = requestCopy('preview req');
-    const t = crec === undefined ? defaultFeatures() : catalogFeatures(c, crec);
-    const f = t.index.get(feature);
-    const ms = millis(at);
-    if (f === undefined || Number.isNaN(ms)
-      || !(units === undefined || (typeof units === 'number' && units > 0))
-      || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
-      || !(tier === undefined || tier === 'general' || tier === 'premium')) {
-      return generic.call(this, req, at, readCatalog(c, 'preview catalog'));
-    }
-    let kk = rec.kept;
-    if (kk === null || !(ms >= kk.lo && ms < kk.hi)) {
-      const s = readSpan.call(this, ms);
-      if (s === 0) return generic.call(this, req, at, readCatalog(c, 'preview catalog')); // an error: thrown typed there
-      const m = numbers(), h = s / 8;
-      kk = kept(rec);
-      span(kk, m[h], m[h + 1], m[h + 2]);
-    }
-    let result;
-    const ptr = previewFast.call(this, t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
-    if (ptr === 0) {
-      // An error (thrown typed here) or a draw from a lot a distribution grants later (the generic path names it).
-      result = generic.call(this, req, at, readCatalog(c, 'preview catalog'));
-    } else {
-      const m = numbers(), h = ptr / 8;
-      const n = m[h + 10];
-      const credits = m[h];
-      result = {
-        quote: {
-          feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: m[h + 3],
-          unitCredits: m[h + 4], credits, catalog: t.id,
-        },
-        credits,
-        sufficient: m[h + 1] === 1,
-        shortfall: m[h + 2],
-        draws: new Array(n),
-        balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
-      };
-      // Lots named by what is kept are named without a call; the first that needs __lotAt (which may grow the
-      // memory and so empty `m`) makes the rest be read from a copy taken before it.
-      let takes = m, base = h + HEAD;
-      for (let i = 0; i < n; i++) {
-        const index = takes[base + 2 * i];
-        let name = kk.table !== null ? kk.table[index] : kk.names[index];
-        if (name === undefined) {
-          if (takes === m) {
-            takes = m.slice(base + 2 * i, h + HEAD + 2 * n);
-            base = -2 * i;
+      const t = crec === undefined ? defaultFeatures() : catalogFeatures(c, crec);
+      const f = t.index.get(feature);
+      const ms = millis(at);
+      if (f === undefined || Number.isNaN(ms)
+        || !(units === undefined || (typeof units === 'number' && units > 0))
+        || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
+        || !(tier === undefined || tier === 'general' || tier === 'premium')) {
+        return generic.call(self, req, at, readCatalog(c, 'preview catalog'));
+      }
+      let kk = rec.kept;
+      if (kk === null || !(ms >= kk.lo && ms < kk.hi)) {
+        const s = readSpan.call(self, ms);
+        if (s === 0) return generic.call(self, req, at, readCatalog(c, 'preview catalog')); // an error: thrown typed there
+        const m = numbers(), h = s / 8;
+        kk = kept(rec);
+        span(kk, m[h], m[h + 1], m[h + 2]);
+      }
+      let result;
+      const ptr = previewFast.call(self, t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
+      if (ptr === 0) {
+        // An error (thrown typed here) or a draw from a lot a distribution grants later (the generic path names it).
+        result = generic.call(self, req, at, readCatalog(c, 'preview catalog'));
+      } else {
+        const m = numbers(), h = ptr / 8;
+        const n = m[h + 10];
+        const credits = m[h];
+        result = {
+          quote: {
+            feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: m[h + 3],
+            unitCredits: m[h + 4], credits, catalog: t.id,
+          },
+          credits,
+          sufficient: m[h + 1] === 1,
+          shortfall: m[h + 2],
+          draws: new Array(n),
+          balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
+        };
+        // Lots named by what is kept are named without a call; the first that needs __lotAt (which may grow the
+        // memory and so empty `m`) makes the rest be read from a copy taken before it.
+        let takes = m, base = h + HEAD;
+        for (let i = 0; i < n; i++) {
+          const index = takes[base + 2 * i];
+          let name = kk.table !== null ? kk.table[index] : kk.names[index];
+          if (name === undefined) {
+            if (takes === m) {
+              takes = m.slice(base + 2 * i, h + HEAD + 2 * n);
+              base = -2 * i;
+            }
+            name = lotName(self, kk, index);
           }
-          name = lotName(this, kk, index);
+          result.draws[i] = { lotId: name.id, kind: name.kind, credits: takes[base + 2 * i + 1] };
         }
-        result.draws[i] = { lotId: name.id, kind: name.kind, credits: takes[base + 2 * i + 1] };
       }
+      if (rec.kept === kk) {
+        if (kk.previews.length >= MAX_KEPT) kk.previews = [];
+        kk.previews.push({ t, feature, units, tier, seconds, result: copyPreview(result) });
+      }
+      return result;
     }
-    if (rec.kept === kk) {
-      if (kk.previews.length >= MAX_KEPT) kk.previews = [];
-      kk.previews.push({ t, feature, units, tier, seconds, result: copyPreview(result) });
-    }
-    return result;
+
+    return function preview(r, a, c) {
+      const read = readRequest(r, 'preview req');
+      const { feature, units, tier, seconds } = scratch; // meaningful only when `read`
+      const at = time(a, 'preview at'); // runs no caller code (a Date is read by Date.prototype.getTime)
+      // `this` is checked once the arguments are read (a getter of the request may have freed the wallet).
+      const rec = check(this);
+      const crec = c === undefined || c === null ? undefined : liveRecord(c, Catalog);
+      // What is kept for the same request at an instant of the same span (both as the generic path read them).
+      const k = rec.kept;
+      if (read && typeof at === 'number' && k !== null && at >= k.lo && at < k.hi && Math.floor(at) === at
+        && (crec !== undefined || c === undefined || c === null)) {
+        const t = crec === undefined ? defaultTable : crec.table;
+        const list = k.previews;
+        for (let i = 0; i < list.length; i++) {
+          const e = list[i];
+          if (e.t === t && e.feature === feature && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
+        }
+      }
+      return previewMiss(this, rec, r, read, at, c, crec, feature, units, tier, seconds);
+    };
   };
 
   // ----- Wallet.balance -----
@@ -292,15 +310,23 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     };
   };
 
-  const balance = (generic, check) => function balance(a) {
-    const rec = check(this);
-    const at = time(a, 'balance at'); // runs no caller code
-    let k = rec.kept;
-    if (typeof at === 'number' && k !== null && k.balance !== null && at >= k.balanceFrom && at < k.hi && Math.floor(at) === at) return buildBalance(k.balance, iso(at));
+  const balance = (generic, check) => {
+    return function balance(a) {
+      const rec = check(this);
+      const at = time(a, 'balance at'); // runs no caller code
+      const k = rec.kept;
+      if (typeof at === 'number' && k !== null && k.balance !== null && at >= k.balanceFrom && at < k.hi && Math.floor(at) === at) {
+        return buildBalance(k.balance, iso(at));
+      }
+      return balanceMiss(generic, this, rec, at);
+    };
+  };
+  /** A balance not answered from what is kept: the module's numbers, or the generic path. */
+  function balanceMiss(generic, self, rec, at) {
     const ms = millis(at);
-    if (Number.isNaN(ms)) return generic.call(this, at);
-    const ptr = balanceFast.call(this, ms);
-    if (ptr === 0) return generic.call(this, at);
+    if (Number.isNaN(ms)) return generic.call(self, at);
+    const ptr = balanceFast.call(self, ms);
+    if (ptr === 0) return generic.call(self, at);
     const m = numbers(), h = ptr / 8;
     const n = m[h + 18];
     const rows = m.slice(h + BALANCE_HEAD, h + BALANCE_HEAD + 3 * n); // copied: the lot table below calls the module
@@ -315,16 +341,16 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       lots: new Array(n),
     };
     const lo = m[h], hi = m[h + 1], clock = m[h + 2];
-    k = kept(rec);
+    const k = kept(rec);
     span(k, lo, hi, clock);
-    const lots = table(this, k);
+    const lots = table(self, k);
     for (let i = 0; i < n; i++) {
       const l = lots[rows[3 * i]];
       b.lots[i] = { id: l.id, kind: l.kind, credits: rows[3 * i + 1], grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
     }
     if (rec.kept === k) k.balance = buildBalance(b, b.at);
     return b;
-  };
+  }
 
   // ----- Wallet.project -----
   const eventNames = new Map();
