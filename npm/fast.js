@@ -53,6 +53,15 @@ function iso(ms) {
 const millis = (at) => (typeof at === 'number' && Math.floor(at) === at ? at : NaN);
 /** A copied request or options object (npm/args.js makes them fresh plain objects); primitives and stand-ins not. */
 const plain = (v) => typeof v === 'object' && v !== null && !isArray(v);
+/**
+ * A whole number read from the module's Float64Array as the small integer it is (the same value): an element of a
+ * Float64Array is read as a heap-allocated double, and objects built from those get double-typed fields in V8, so
+ * every copy of them (and of every object of the same shape) boxes each number again. Others are returned as read.
+ */
+const int = (x) => {
+  const n = x | 0;
+  return n === x ? n : x;
+};
 /** A primitive (what a kept result may be keyed by). */
 const isData = (v) => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
@@ -234,17 +243,17 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       } else {
         const m = numbers(), h = ptr / 8;
         const n = m[h + 10];
-        const credits = m[h];
+        const credits = int(m[h]);
         result = {
           quote: {
-            feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: m[h + 3],
-            unitCredits: m[h + 4], credits, catalog: t.id,
+            feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: int(m[h + 3]),
+            unitCredits: int(m[h + 4]), credits, catalog: t.id,
           },
           credits,
           sufficient: m[h + 1] === 1,
-          shortfall: m[h + 2],
+          shortfall: int(m[h + 2]),
           draws: new Array(n),
-          balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
+          balanceAfter: { total: int(m[h + 7]), agent: int(m[h + 8]), regular: int(m[h + 9]) },
         };
         // Lots named by what is kept are named without a call; the first that needs __lotAt (which may grow the
         // memory and so empty `m`) makes the rest be read from a copy taken before it.
@@ -259,7 +268,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
             }
             name = lotName(self, kk, index);
           }
-          result.draws[i] = { lotId: name.id, kind: name.kind, credits: takes[base + 2 * i + 1] };
+          result.draws[i] = { lotId: name.id, kind: name.kind, credits: int(takes[base + 2 * i + 1]) };
         }
       }
       if (rec.kept === kk) {
@@ -331,13 +340,13 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     const n = m[h + 18];
     const rows = m.slice(h + BALANCE_HEAD, h + BALANCE_HEAD + 3 * n); // copied: the lot table below calls the module
     const b = {
-      at: iso(m[h + 3]), total: m[h + 4], agent: m[h + 5], regular: m[h + 6], frozen: m[h + 7], held: m[h + 8],
+      at: iso(m[h + 3]), total: int(m[h + 4]), agent: int(m[h + 5]), regular: int(m[h + 6]), frozen: int(m[h + 7]), held: int(m[h + 8]),
       display: m[h + 9] === 1,
       kinds: {
-        daily_login: m[h + 10], membership_agent: m[h + 11], promotion: m[h + 12], membership: m[h + 13], trial: m[h + 14],
-        purchased: m[h + 15],
+        daily_login: int(m[h + 10]), membership_agent: int(m[h + 11]), promotion: int(m[h + 12]), membership: int(m[h + 13]),
+        trial: int(m[h + 14]), purchased: int(m[h + 15]),
       },
-      nextExpiry: Number.isNaN(m[h + 16]) ? null : { at: iso(m[h + 16]), credits: m[h + 17] },
+      nextExpiry: Number.isNaN(m[h + 16]) ? null : { at: iso(m[h + 16]), credits: int(m[h + 17]) },
       lots: new Array(n),
     };
     const lo = m[h], hi = m[h + 1], clock = m[h + 2];
@@ -346,7 +355,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     const lots = table(self, k);
     for (let i = 0; i < n; i++) {
       const l = lots[rows[3 * i]];
-      b.lots[i] = { id: l.id, kind: l.kind, credits: rows[3 * i + 1], grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
+      b.lots[i] = { id: l.id, kind: l.kind, credits: int(rows[3 * i + 1]), grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
     }
     if (rec.kept === k) k.balance = buildBalance(b, b.at);
     return b;
@@ -376,7 +385,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     const n = m[ptr / 8];
     const points = new Array(n);
     for (let i = 0, p = ptr / 8 + 1; i < n; i++, p += 6) {
-      points[i] = { at: iso(m[p]), total: m[p + 1], agent: m[p + 2], regular: m[p + 3], frozen: m[p + 4], event: eventName(m[p + 5]) };
+      points[i] = { at: iso(m[p]), total: int(m[p + 1]), agent: int(m[p + 2]), regular: int(m[p + 3]), frozen: int(m[p + 4]), event: eventName(m[p + 5]) };
     }
     return points;
   };
