@@ -62,6 +62,12 @@ const int = (x) => {
   const n = x | 0;
   return n === x ? n : x;
 };
+/**
+ * One string per kind id: the module's text gives every lot its own copy of its kind's name (10,000 lots, 10,000
+ * strings, each read anew by a caller that looks at `kind`); these six are shared. Unknown names pass as they are.
+ */
+const KIND_NAMES = new Map(['daily_login', 'membership_agent', 'promotion', 'membership', 'trial', 'purchased'].map((k) => [k, k]));
+const kindName = (kind) => KIND_NAMES.get(kind) ?? kind;
 /** A primitive (what a kept result may be keyed by). */
 const isData = (v) => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
@@ -134,7 +140,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       const text = lotTable.call(w);
       k.table = text === '' ? [] : text.split('\u0002').map((row) => {
         const [id, kind, grantedAt, expiresAt, agent] = row.split('\u0001');
-        return { id, kind, grantedAt, expiresAt: expiresAt === '' ? null : expiresAt, agentOnly: agent === '1' };
+        return { id, kind: kindName(kind), grantedAt, expiresAt: expiresAt === '' ? null : expiresAt, agentOnly: agent === '1' };
       });
     }
     return k.table;
@@ -145,7 +151,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     const known = k.table !== null ? k.table[index] : k.names[index];
     if (known !== undefined) return known;
     const [id, kind] = lotAt.call(w, index);
-    return (k.names[index] = { id, kind });
+    return (k.names[index] = { id, kind: kindName(kind) });
   }
 
   // ----- Catalog.quote -----
