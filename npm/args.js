@@ -130,21 +130,17 @@ export function options(fields) {
 }
 
 /**
- * The four fields of the last usage request readRequest() read (overwritten by the next call; read them at once).
- * One object for every call, so the reads of quote and preview allocate nothing when they answer from what is kept.
+ * A usage request `{ feature, units?, tier?, seconds? }`: each of the four fields read once, inside one try block (a
+ * throwing getter, Proxy trap or revoked Proxy is E_BAD_REQUEST naming the field), then copied by requestCopy().
+ * What options() with four value() fields does, written out: it is on the path of every charge and hold. The kept
+ * paths of quote and preview (npm/fast.js) read the same four fields the same way into their own locals, and make
+ * the copy only when they call the module.
  */
-export const scratch = { feature: undefined, units: undefined, tier: undefined, seconds: undefined };
-
-/**
- * Reads a usage request's four fields once each, inside one try block (a throwing getter, Proxy trap or revoked Proxy
- * is E_BAD_REQUEST naming the field), into `scratch`. True when it did; false when `v` is not an object whose fields
- * are read (a primitive, a function or an array): request() copies those as they are or as a stand-in.
- */
-export function readRequest(v, what) {
-  if (v === null || typeof v !== 'object') return false;
+export function request(v, what) {
+  if (v === null || typeof v !== 'object') return value(v, what); // as it is, or a function as a stand-in
   let feature, units, tier, seconds, field = 'feature';
   try {
-    if (isArray(v)) return false;
+    if (isArray(v)) return [];
     feature = v.feature;
     field = 'units';
     units = v.units;
@@ -155,32 +151,17 @@ export function readRequest(v, what) {
   } catch (e) {
     throw unreadable(`${what}.${field}`, e);
   }
-  // Written after every read: a getter that reads another request re-entrantly cannot mix its fields into these.
-  scratch.feature = feature;
-  scratch.units = units;
-  scratch.tier = tier;
-  scratch.seconds = seconds;
-  return true;
+  return requestCopy(what, feature, units, tier, seconds);
 }
 
-/** The fresh plain copy of what readRequest() put in `scratch` (only the fields present; objects as stand-ins). */
-export function requestCopy(what) {
-  const { feature, units, tier, seconds } = scratch;
+/** The fresh plain copy of a request's fields as read (only the fields present; objects as stand-ins). */
+export function requestCopy(what, feature, units, tier, seconds) {
   const out = {};
   if (feature !== undefined) out.feature = isData(feature) ? feature : standIn(feature, `${what}.feature`);
   if (units !== undefined) out.units = isData(units) ? units : standIn(units, `${what}.units`);
   if (tier !== undefined) out.tier = isData(tier) ? tier : standIn(tier, `${what}.tier`);
   if (seconds !== undefined) out.seconds = isData(seconds) ? seconds : standIn(seconds, `${what}.seconds`);
   return out;
-}
-
-/**
- * A usage request `{ feature, units?, tier?, seconds? }`: what options() with four value() fields does, written out
- * (it is on the path of every charge and hold; quote and preview use readRequest() and requestCopy() directly).
- */
-export function request(v, what) {
-  if (readRequest(v, what)) return requestCopy(what);
-  return value(v, what); // a primitive as it is; a function or an array as a stand-in (a revoked Proxy: refused)
 }
 
 /** A primitive (passed as it is by value()). */

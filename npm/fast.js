@@ -21,7 +21,7 @@
 // What is kept lives in the handle's record (npm/args.js: a private field of the handle, stamped by the package), so
 // keeping, finding and dropping it runs no code of the caller's, whatever `this` is, and costs no WeakMap lookup.
 // A read that answers from what is kept allocates only the result it returns.
-import { liveRecord, readRequest, recordOf, requestCopy, scratch, value } from './args.js';
+import { liveRecord, recordOf, requestCopy, unreadable, value } from './args.js';
 
 const HEAD = 11; // numbers before the draws of __previewFast; see JsWallet::preview_fast in src/js/mod.rs
 const BALANCE_HEAD = 19; // numbers before the lots of __balanceFast; see src/js/fast.rs
@@ -163,7 +163,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   const quote = (generic, check) => {
     /** Not kept yet: the module's answer, kept when every field is a primitive (the same fields: the same request). */
     function quoteMiss(self, rec, feature, units, tier, seconds) {
-      const q = generic.call(self, requestCopy('Catalog.quote req'));
+      const q = generic.call(self, requestCopy('Catalog.quote req', feature, units, tier, seconds));
       if (typeof feature === 'string' && isData(units) && isData(tier) && isData(seconds)) {
         const byFeature = rec.quotes, list = byFeature === null ? undefined : byFeature.get(feature);
         if (byFeature === null) rec.quotes = new Map([[feature, [{ units, tier, seconds, quote: copyQuote(q) }]]]);
@@ -172,14 +172,29 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       }
       return q;
     }
+    /** A request that is not an object whose fields are read: a primitive as it is, anything else as a stand-in. */
+    function quoteOther(self, r) {
+      const req = value(r, 'Catalog.quote req');
+      check(self);
+      return generic.call(self, req);
+    }
     return function quote(r) {
-      // Not an object whose fields are read (readRequest read nothing): a primitive as it is, else a stand-in.
-      if (!readRequest(r, 'Catalog.quote req')) {
-        const req = value(r, 'Catalog.quote req');
-        check(this);
-        return generic.call(this, req);
+      // The request's four fields, each read once, as npm/args.js request() reads them (written out: locals cost
+      // nothing, where a shared object to return them in cost four stores with write barriers per call).
+      let feature, units, tier, seconds, field = 'feature';
+      if (r === null || typeof r !== 'object') return quoteOther(this, r);
+      try {
+        if (isArray(r)) return quoteOther(this, r);
+        feature = r.feature;
+        field = 'units';
+        units = r.units;
+        field = 'tier';
+        tier = r.tier;
+        field = 'seconds';
+        seconds = r.seconds;
+      } catch (e) {
+        throw unreadable(`Catalog.quote req.${field}`, e);
       }
-      const { feature, units, tier, seconds } = scratch; // read once from the caller's object: reading these runs nothing
       // `this` is checked once the request is read (a getter of the request may have freed the catalog).
       const rec = check(this);
       const list = rec.quotes === null ? undefined : rec.quotes.get(feature);
@@ -218,7 +233,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   const preview = (generic, check) => {
     /** Everything but an answer from what is kept. */
     function previewMiss(self, rec, r, read, at, c, crec, feature, units, tier, seconds) {
-      const req = read ? requestCopy('preview req') : value(r, 'preview req'); // first: nothing ran since the read
+      const req = read ? requestCopy('preview req', feature, units, tier, seconds) : value(r, 'preview req');
       // The catalog: absent -> the default; a live handle -> its record; anything else (foreign, freed) -> the
       // generic path, after readCatalog() has refused a freed one.
       if (!read || (c !== undefined && c !== null && crec === undefined)) {
@@ -285,8 +300,24 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     }
 
     return function preview(r, a, c) {
-      const read = readRequest(r, 'preview req');
-      const { feature, units, tier, seconds } = scratch; // meaningful only when `read`
+      // The request's four fields, each read once (as in quote above); `read`: r is an object whose fields were read.
+      let feature, units, tier, seconds, field = 'feature', read = false;
+      if (r !== null && typeof r === 'object') {
+        try {
+          if (!isArray(r)) {
+            feature = r.feature;
+            field = 'units';
+            units = r.units;
+            field = 'tier';
+            tier = r.tier;
+            field = 'seconds';
+            seconds = r.seconds;
+            read = true;
+          }
+        } catch (e) {
+          throw unreadable(`preview req.${field}`, e);
+        }
+      }
       const at = time(a, 'preview at'); // runs no caller code (a Date is read by Date.prototype.getTime)
       // `this` is checked once the arguments are read (a getter of the request may have freed the wallet).
       const rec = check(this);
