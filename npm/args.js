@@ -320,7 +320,11 @@ export function guard(C, { methods = {}, statics = {}, internal: hidden = [], pr
   const free = proto.free;
   const once = function free_() {
     const s = state(this, C);
-    if (s === 'live') return free.call(this);
+    if (s === 'live') {
+      const rec = Handle.of(this);
+      rec.kept = rec.quotes = rec.table = null; // what the fast paths kept goes with the module's memory
+      return free.call(this);
+    }
     if (s === 'freed') return undefined;
     throw badRequest(`${prefix}.prototype.free called on ${kindOf(this)}, not a ${C.name}`);
   };
