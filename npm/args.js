@@ -130,12 +130,14 @@ export function options(fields) {
 }
 
 /**
- * A usage request `{ feature, units?, tier?, seconds? }`: what options() with four value() fields does, written out
- * (it is on the path of every quote and preview; the generic reader builds its copy by computed keys).
+ * A usage request `{ feature, units?, tier?, seconds? }`: each of the four fields read once, inside one try block (a
+ * throwing getter, Proxy trap or revoked Proxy is E_BAD_REQUEST naming the field), then copied by requestCopy().
+ * What options() with four value() fields does, written out: it is on the path of every charge and hold. The kept
+ * paths of quote and preview (npm/fast.js) read the same four fields the same way into their own locals, and make
+ * the copy only when they call the module.
  */
 export function request(v, what) {
-  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
-  if (typeof v === 'function') return standIn(v, what);
+  if (v === null || typeof v !== 'object') return value(v, what); // as it is, or a function as a stand-in
   let feature, units, tier, seconds, field = 'feature';
   try {
     if (isArray(v)) return [];
@@ -149,6 +151,11 @@ export function request(v, what) {
   } catch (e) {
     throw unreadable(`${what}.${field}`, e);
   }
+  return requestCopy(what, feature, units, tier, seconds);
+}
+
+/** The fresh plain copy of a request's fields as read (only the fields present; objects as stand-ins). */
+export function requestCopy(what, feature, units, tier, seconds) {
   const out = {};
   if (feature !== undefined) out.feature = isData(feature) ? feature : standIn(feature, `${what}.feature`);
   if (units !== undefined) out.units = isData(units) ? units : standIn(units, `${what}.units`);
@@ -182,35 +189,62 @@ export function keyMap(v, what) {
 // ---- handles ------------------------------------------------------------------------------------------------------
 
 /**
- * Handles this module created (Wallet, Catalog, Watcher), per class, with the pointer each was given. Identity, not
- * `instanceof`: a Proxy or an object with a handle's prototype is never taken for a handle (nothing of it is read),
- * and a handle whose pointer was changed by hand is refused instead of reaching the module.
+ * Handles this module created (Wallet, Catalog, Watcher) carry a record `{ C, ptr, kept, quotes, table }` in a
+ * private field, stamped on them when the module returns them (adopt): their class, the pointer each was given, and
+ * what npm/fast.js keeps for them. Identity, not `instanceof`: a Proxy or an object with a handle's prototype has no
+ * such field (`#rec in v` runs no trap and no getter), so it is never taken for a handle, and a handle whose pointer
+ * was changed by hand is refused instead of reaching the module. A private field cannot be seen, read, replaced or
+ * intercepted by any code outside this class (unlike a symbol property), and reading it costs what reading an
+ * ordinary property costs (a WeakMap lookup, the earlier way, cost several times more on every call).
  */
-const registries = new Map();
-function registry(C) {
-  let r = registries.get(C);
-  if (!r) registries.set(C, (r = new WeakMap()));
-  return r;
+class Stamp {
+  constructor(o) {
+    return o; // so that the subclass's constructor adds its private field to `o` itself
+  }
+}
+class Handle extends Stamp {
+  #rec;
+  constructor(o, rec) {
+    super(o);
+    this.#rec = rec;
+  }
+  static of(v) {
+    return v !== null && typeof v === 'object' && #rec in v ? v.#rec : undefined;
+  }
 }
 
-/** Registers a handle of class C the module just returned; returns it. */
+/**
+ * Registers a handle of class C the module just returned; returns it. Its pointer field is made non-configurable (it
+ * stays writable: free() zeroes it), so that it can never become a getter that answers one pointer to the check and
+ * another to the wasm-bindgen glue right after.
+ */
 export function adopt(handle, C) {
-  if (handle !== undefined && handle !== null) registry(C).set(handle, handle.__wbg_ptr);
+  if (handle !== undefined && handle !== null && Handle.of(handle) === undefined) {
+    Object.defineProperty(handle, '__wbg_ptr', { configurable: false });
+    new Handle(handle, { C, ptr: handle.__wbg_ptr, kept: null, quotes: null, table: null });
+  }
   return handle;
 }
 
 /** 'live', 'freed' or 'foreign' (not a handle of class C made by this module). */
 function state(v, C) {
-  const ptr = v !== null && typeof v === 'object' ? registry(C).get(v) : undefined;
-  if (ptr === undefined) return 'foreign';
-  let now;
-  try {
-    now = v.__wbg_ptr;
-  } catch {
-    return 'foreign';
-  }
+  const rec = Handle.of(v);
+  if (rec === undefined || rec.C !== C) return 'foreign';
+  const now = v.__wbg_ptr; // a data property of a handle (adopt): reading it runs no code
   if (now === 0) return 'freed';
-  return now === ptr ? 'live' : 'foreign';
+  return now === rec.ptr ? 'live' : 'foreign';
+}
+
+/** The record of `v` if it is a handle of class C made by this module, live or not (see Handle), else undefined. */
+export function recordOf(v, C) {
+  const rec = Handle.of(v);
+  return rec !== undefined && rec.C === C ? rec : undefined;
+}
+
+/** The record of `v` if it is a live handle of class C (see Handle), else undefined. Runs no caller code. */
+export function liveRecord(v, C) {
+  const rec = Handle.of(v);
+  return rec !== undefined && rec.C === C && v.__wbg_ptr === rec.ptr ? rec : undefined;
 }
 
 /** Whether `v` is a live handle of class C. */
@@ -286,7 +320,11 @@ export function guard(C, { methods = {}, statics = {}, internal: hidden = [], pr
   const free = proto.free;
   const once = function free_() {
     const s = state(this, C);
-    if (s === 'live') return free.call(this);
+    if (s === 'live') {
+      const rec = Handle.of(this);
+      rec.kept = rec.quotes = rec.table = null; // what the fast paths kept goes with the module's memory
+      return free.call(this);
+    }
     if (s === 'freed') return undefined;
     throw badRequest(`${prefix}.prototype.free called on ${kindOf(this)}, not a ${C.name}`);
   };
@@ -302,37 +340,44 @@ export function guard(C, { methods = {}, statics = {}, internal: hidden = [], pr
   return internal;
 }
 
-/** `check(self)`: throws E_BAD_REQUEST unless `self` is a live handle of C. */
+/**
+ * `check(self)`: the record of `self` (see Handle) if it is a live handle of C, else throws E_BAD_REQUEST. The common
+ * case costs a private-field read, a property read and two comparisons.
+ */
 export function liveCheck(C, label) {
-  const map = registry(C);
-  // The common case (a live handle) costs one WeakMap lookup and one property read.
   return function check(self) {
-    const ptr = self !== null && typeof self === 'object' ? map.get(self) : undefined;
-    let now;
-    if (ptr !== undefined) {
-      try {
-        now = self.__wbg_ptr;
-      } catch {}
-    }
-    if (ptr === undefined || now !== ptr) throwNotLive(self, C, label);
+    const rec = Handle.of(self);
+    if (rec !== undefined && rec.C === C && self.__wbg_ptr === rec.ptr) return rec;
+    return throwNotLive(self, C, label);
   };
 }
 
 function guarded(original, readers, check, name) {
-  // One shape per arity, so the common calls pass their arguments without an array.
+  // One shape per arity, so the common calls pass their arguments without an array. `this` is checked again after
+  // the arguments are read: a getter of one of them may have freed the handle or written its pointer field.
   switch (readers.length) {
     case 0:
       return { [name]() { check(this); return original.call(this); } }[name];
     case 1: {
       const [[r0, l0]] = readers;
-      return { [name](a) { check(this); return original.call(this, r0(a, l0)); } }[name];
+      return { [name](a) { check(this); const x = r0(a, l0); check(this); return original.call(this, x); } }[name];
     }
     case 2: {
       const [[r0, l0], [r1, l1]] = readers;
-      return { [name](a, b) { check(this); return original.call(this, r0(a, l0), r1(b, l1)); } }[name];
+      return { [name](a, b) {
+        check(this);
+        const x = r0(a, l0), y = r1(b, l1);
+        check(this);
+        return original.call(this, x, y);
+      } }[name];
     }
     default:
-      return { [name](...args) { check(this); return original.apply(this, copyArgs(args, readers)); } }[name];
+      return { [name](...args) {
+        check(this);
+        const copies = copyArgs(args, readers);
+        check(this);
+        return original.apply(this, copies);
+      } }[name];
   }
 }
 

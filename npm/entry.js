@@ -64,7 +64,9 @@ guard(Wallet, {
     toJSON: fast.toJSON,
     watch: (original, check) => function watch(cb, o) {
       check(this);
-      return adopt(original.call(this, callback(cb, 'watch callback'), watchOptions(o, 'watch options')), Watcher);
+      const f = callback(cb, 'watch callback'), opts = watchOptions(o, 'watch options');
+      check(this); // again: a getter of the options may have freed the wallet
+      return adopt(original.call(this, f, opts), Watcher);
     },
     preview: fast.preview,
   },
@@ -119,8 +121,10 @@ export function entry(load) {
  * Wallet and copies the options.
  */
 export function signSnapshot(wallet, o) {
-  const w = handle(wallet, Wallet, 'signSnapshot wallet');
-  return sign.call(w, signOptions(o, 'signSnapshot options'));
+  handle(wallet, Wallet, 'signSnapshot wallet');
+  const opts = signOptions(o, 'signSnapshot options');
+  // Checked again: a getter of the options may have freed the wallet or written its pointer field.
+  return sign.call(handle(wallet, Wallet, 'signSnapshot wallet'), opts);
 }
 
 /** Tokens this module has verified, by text -> the serial number the engine remembers them under (oldest first). */

@@ -18,9 +18,10 @@
 // - Every call returns fresh objects: a caller may change what it got without touching anything kept.
 // - Module memory: a view of it is taken after the call that wrote the numbers and read in full before any further
 //   call into the module (which may grow the memory and detach the view).
-// What is kept lives in WeakMaps keyed by the handle (never on the handle itself), so keeping and dropping it runs
-// no code of the caller's, whatever `this` is.
-import { isLive } from './args.js';
+// What is kept lives in the handle's record (npm/args.js: a private field of the handle, stamped by the package), so
+// keeping, finding and dropping it runs no code of the caller's, whatever `this` is, and costs no WeakMap lookup.
+// A read that answers from what is kept allocates only the result it returns.
+import { liveRecord, recordOf, requestCopy, unreadable, value } from './args.js';
 
 const HEAD = 11; // numbers before the draws of __previewFast; see JsWallet::preview_fast in src/js/mod.rs
 const BALANCE_HEAD = 19; // numbers before the lots of __balanceFast; see src/js/fast.rs
@@ -52,6 +53,23 @@ function iso(ms) {
 const millis = (at) => (typeof at === 'number' && Math.floor(at) === at ? at : NaN);
 /** A copied request or options object (npm/args.js makes them fresh plain objects); primitives and stand-ins not. */
 const plain = (v) => typeof v === 'object' && v !== null && !isArray(v);
+/**
+ * A whole number read from the module's Float64Array as the small integer it is (the same value): an element of a
+ * Float64Array is read as a heap-allocated double, and objects built from those get double-typed fields in V8, so
+ * every copy of them (and of every object of the same shape) boxes each number again. Others are returned as read.
+ */
+const int = (x) => {
+  const n = x | 0;
+  return n === x ? n : x;
+};
+/**
+ * One string per kind id: the module's text gives every lot its own copy of its kind's name (10,000 lots, 10,000
+ * strings, each read anew by a caller that looks at `kind`); these six are shared. Unknown names pass as they are.
+ */
+const KIND_NAMES = new Map(['daily_login', 'membership_agent', 'promotion', 'membership', 'trial', 'purchased'].map((k) => [k, k]));
+const kindName = (kind) => KIND_NAMES.get(kind) ?? kind;
+/** A primitive (what a kept result may be keyed by). */
+const isData = (v) => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
 /**
  * The fast paths, as replacements for guard() (npm/args.js): each entry is `(original, check) => method`, where
@@ -62,9 +80,7 @@ const plain = (v) => typeof v === 'object' && v !== null && !isArray(v);
  */
 export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   const { readSpan, previewFast, balanceFast, lotTable, lotAt, projectFast, catalogId, catalogToJSON } = internal;
-  const { request, time, catalog: readCatalog, projectOptions } = readers;
-  const keptBy = new WeakMap(); // wallet handle -> what it keeps (see kept())
-  const quotesBy = new WeakMap(); // catalog handle -> Map feature -> [{ units, tier, seconds, quote }]
+  const { time, catalog: readCatalog, projectOptions } = readers;
   let view = new Float64Array(0);
   /** A view of the whole module memory, renewed when the memory has grown (which empties old views). */
   function numbers() {
@@ -80,23 +96,29 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       if (READS.has(name) || typeof d.value !== 'function') continue;
       const f = d.value;
       d.value = { [name](a, b, c) {
-        keptBy.delete(this);
+        drop(this);
         try {
           return f.call(this, a, b, c);
         } finally {
-          keptBy.delete(this);
+          drop(this);
         }
       } }[name];
       Object.defineProperty(proto, name, d);
     }
   }
 
-  /** What the handle keeps for the state seen by reads in [lo, hi) (created on first use). */
-  function kept(w) {
-    let k = keptBy.get(w);
-    if (k === undefined) {
+  /** Drops what a wallet keeps (nothing for anything that is not a live Wallet handle). */
+  function drop(w) {
+    const rec = recordOf(w, Wallet);
+    if (rec !== undefined) rec.kept = null;
+  }
+
+  /** What the wallet whose record is `rec` keeps for the state seen by reads in [lo, hi) (created on first use). */
+  function kept(rec) {
+    let k = rec.kept;
+    if (k === null) {
       k = { lo: 0, hi: 0, balanceFrom: 0, previews: [], balance: null, table: null, names: [], ledger: null, json: null };
-      keptBy.set(w, k);
+      rec.kept = k;
     }
     return k;
   }
@@ -118,66 +140,83 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
       const text = lotTable.call(w);
       k.table = text === '' ? [] : text.split('\u0002').map((row) => {
         const [id, kind, grantedAt, expiresAt, agent] = row.split('\u0001');
-        return { id, kind, grantedAt, expiresAt: expiresAt === '' ? null : expiresAt, agentOnly: agent === '1' };
+        return { id, kind: kindName(kind), grantedAt, expiresAt: expiresAt === '' ? null : expiresAt, agentOnly: agent === '1' };
       });
     }
     return k.table;
   }
 
-  /** `[id, kind]` of the lot at `index`. */
+  /** `{ id, kind }` of the lot at `index` (a table row once the table is built; may call into the module). */
   function lotName(w, k, index) {
-    if (k.table !== null) {
-      const l = k.table[index];
-      return [l.id, l.kind];
-    }
-    return k.names[index] ?? (k.names[index] = lotAt.call(w, index));
+    const known = k.table !== null ? k.table[index] : k.names[index];
+    if (known !== undefined) return known;
+    const [id, kind] = lotAt.call(w, index);
+    return (k.names[index] = { id, kind: kindName(kind) });
   }
 
   // ----- Catalog.quote -----
   const copyQuote = (q) => ({ feature: q.feature, agent: q.agent, tier: q.tier, units: q.units, unitCredits: q.unitCredits, credits: q.credits, catalog: q.catalog });
-  const quote = (generic, check) => function quote(r) {
-    check(this);
-    const req = request(r, 'Catalog.quote req');
-    if (!plain(req)) return generic.call(this, req);
-    const { feature, units, tier, seconds } = req; // a fresh plain copy: reading it runs no caller code
-    let byFeature = quotesBy.get(this);
-    if (byFeature === undefined) quotesBy.set(this, (byFeature = new Map()));
-    const list = byFeature.get(feature);
-    if (list !== undefined) {
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.units === units && e.tier === tier && e.seconds === seconds) return copyQuote(e.quote);
+  // Each read below is split in two: the answer from what is kept, small enough for the JIT to inline it into the
+  // caller (V8 inlines functions of at most 460 bytes of bytecode), and the rest in a function of its own.
+
+  /** A catalog record's kept quotes: `rec.quotes`, Map feature -> [{ units, tier, seconds, quote }]. */
+  const quote = (generic, check) => {
+    /** Not kept yet: the module's answer, kept when every field is a primitive (the same fields: the same request). */
+    function quoteMiss(self, rec, feature, units, tier, seconds) {
+      const q = generic.call(self, requestCopy('Catalog.quote req', feature, units, tier, seconds));
+      if (typeof feature === 'string' && isData(units) && isData(tier) && isData(seconds)) {
+        const byFeature = rec.quotes, list = byFeature === null ? undefined : byFeature.get(feature);
+        if (byFeature === null) rec.quotes = new Map([[feature, [{ units, tier, seconds, quote: copyQuote(q) }]]]);
+        else if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
+        else if (list.length < MAX_KEPT) list.push({ units, tier, seconds, quote: copyQuote(q) });
       }
+      return q;
     }
-    const q = generic.call(this, req);
-    if (typeof feature === 'string') {
-      if (list === undefined) byFeature.set(feature, [{ units, tier, seconds, quote: copyQuote(q) }]);
-      else if (list.length < MAX_KEPT) list.push({ units, tier, seconds, quote: copyQuote(q) });
+    /** A request that is not an object whose fields are read: a primitive as it is, anything else as a stand-in. */
+    function quoteOther(self, r) {
+      const req = value(r, 'Catalog.quote req');
+      check(self);
+      return generic.call(self, req);
     }
-    return q;
+    return function quote(r) {
+      // The request's four fields, each read once, as npm/args.js request() reads them (written out: locals cost
+      // nothing, where a shared object to return them in cost four stores with write barriers per call).
+      let feature, units, tier, seconds, field = 'feature';
+      if (r === null || typeof r !== 'object') return quoteOther(this, r);
+      try {
+        if (isArray(r)) return quoteOther(this, r);
+        feature = r.feature;
+        field = 'units';
+        units = r.units;
+        field = 'tier';
+        tier = r.tier;
+        field = 'seconds';
+        seconds = r.seconds;
+      } catch (e) {
+        throw unreadable(`Catalog.quote req.${field}`, e);
+      }
+      // `this` is checked once the request is read (a getter of the request may have freed the catalog).
+      const rec = check(this);
+      const list = rec.quotes === null ? undefined : rec.quotes.get(feature);
+      if (list !== undefined) {
+        for (let i = 0; i < list.length; i++) {
+          const e = list[i];
+          if (e.units === units && e.tier === tier && e.seconds === seconds) return copyQuote(e.quote);
+        }
+      }
+      return quoteMiss(this, rec, feature, units, tier, seconds);
+    };
   };
 
   // ----- Wallet.preview -----
-  const tables = new WeakMap();
   let defaultTable = null;
   const featureTable = (c) => ({
     id: catalogId.call(c), index: new Map(catalogToJSON.call(c).features.map((f, i) => [f.id, i])), catalog: c,
   });
-  /**
-   * The feature table of a catalog argument (the default when absent), or null for anything unusual. `c` is the
-   * caller's value, but only ever used as a handle this package made (isLive reads nothing of anything else); the
-   * catalog's id and spec are read with the class's own members.
-   */
-  function describe(c) {
-    if (c === undefined || c === null) {
-      if (!defaultTable) defaultTable = featureTable(Catalog.default()); // kept for the life of the module
-      return defaultTable;
-    }
-    if (!isLive(c, Catalog)) return null; // foreign: the generic path says so
-    let t = tables.get(c);
-    if (!t) tables.set(c, (t = featureTable(c)));
-    return t;
-  }
+  /** The feature table of the default catalog, made once for the life of the module. */
+  const defaultFeatures = () => defaultTable ?? (defaultTable = featureTable(Catalog.default()));
+  /** The feature table of a live Catalog handle, kept in its record (read with the class's own members). */
+  const catalogFeatures = (c, crec) => crec.table ?? (crec.table = featureTable(c));
   const copyPreview = (p) => {
     const d = p.draws, n = d.length, draws = new Array(n);
     for (let i = 0; i < n; i++) {
@@ -191,67 +230,111 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     };
   };
 
-  const preview = (generic, check) => function preview(r, a, c) {
-    check(this);
-    const req = request(r, 'preview req');
-    const at = time(a, 'preview at');
-    const cat = readCatalog(c, 'preview catalog'); // a freed catalog is refused here
-    if (!plain(req)) return generic.call(this, req, at, cat);
-    const { feature, units, tier, seconds } = req;
-    const t = describe(c);
-    const f = t === null ? undefined : t.index.get(feature);
-    const ms = millis(at);
-    if (f === undefined || Number.isNaN(ms)
-      || !(units === undefined || (typeof units === 'number' && units > 0))
-      || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
-      || !(tier === undefined || tier === 'general' || tier === 'premium')) {
-      return generic.call(this, req, at, cat);
-    }
-    let k = keptBy.get(this);
-    if (k !== undefined && ms >= k.lo && ms < k.hi) {
-      const list = k.previews;
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (e.t === t && e.f === f && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
+  const preview = (generic, check) => {
+    /** Everything but an answer from what is kept. */
+    function previewMiss(self, rec, r, read, at, c, crec, feature, units, tier, seconds) {
+      const req = read ? requestCopy('preview req', feature, units, tier, seconds) : value(r, 'preview req');
+      // The catalog: absent -> the default; a live handle -> its record; anything else (foreign, freed) -> the
+      // generic path, after readCatalog() has refused a freed one.
+      if (!read || (c !== undefined && c !== null && crec === undefined)) {
+        return generic.call(self, req, at, readCatalog(c, 'preview catalog'));
       }
-    } else {
-      const s = readSpan.call(this, ms);
-      if (s === 0) return generic.call(this, req, at, cat); // an error: the generic path throws it typed
-      const m = numbers(), h = s / 8;
-      k = kept(this);
-      span(k, m[h], m[h + 1], m[h + 2]);
-    }
-    let result;
-    const ptr = previewFast.call(this, t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
-    if (ptr === 0) {
-      // An error (thrown typed here) or a draw from a lot a distribution grants later (the generic path names it).
-      result = generic.call(this, req, at, cat);
-    } else {
-      const m = numbers(), h = ptr / 8;
-      const n = m[h + 10];
-      const takes = m.slice(h + HEAD, h + HEAD + 2 * n); // copied: naming lots below may call into the module
-      const credits = m[h];
-      result = {
-        quote: {
-          feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: m[h + 3],
-          unitCredits: m[h + 4], credits, catalog: t.id,
-        },
-        credits,
-        sufficient: m[h + 1] === 1,
-        shortfall: m[h + 2],
-        draws: new Array(n),
-        balanceAfter: { total: m[h + 7], agent: m[h + 8], regular: m[h + 9] },
-      };
-      for (let i = 0; i < n; i++) {
-        const [lotId, kind] = lotName(this, k, takes[2 * i]);
-        result.draws[i] = { lotId, kind, credits: takes[2 * i + 1] };
+      const t = crec === undefined ? defaultFeatures() : catalogFeatures(c, crec);
+      const f = t.index.get(feature);
+      const ms = millis(at);
+      if (f === undefined || Number.isNaN(ms)
+        || !(units === undefined || (typeof units === 'number' && units > 0))
+        || !(seconds === undefined || (typeof seconds === 'number' && seconds > 0))
+        || !(tier === undefined || tier === 'general' || tier === 'premium')) {
+        return generic.call(self, req, at, readCatalog(c, 'preview catalog'));
       }
+      let kk = rec.kept;
+      if (kk === null || !(ms >= kk.lo && ms < kk.hi)) {
+        const s = readSpan.call(self, ms);
+        if (s === 0) return generic.call(self, req, at, readCatalog(c, 'preview catalog')); // an error: thrown typed there
+        const m = numbers(), h = s / 8;
+        kk = kept(rec);
+        span(kk, m[h], m[h + 1], m[h + 2]);
+      }
+      let result;
+      const ptr = previewFast.call(self, t.catalog, f, units ?? 0, tier === 'premium' ? 1 : 0, seconds ?? 0, ms);
+      if (ptr === 0) {
+        // An error (thrown typed here) or a draw from a lot a distribution grants later (the generic path names it).
+        result = generic.call(self, req, at, readCatalog(c, 'preview catalog'));
+      } else {
+        const m = numbers(), h = ptr / 8;
+        const n = m[h + 10];
+        const credits = int(m[h]);
+        result = {
+          quote: {
+            feature, agent: m[h + 5] === 1, tier: m[h + 6] === 1 ? 'premium' : 'general', units: int(m[h + 3]),
+            unitCredits: int(m[h + 4]), credits, catalog: t.id,
+          },
+          credits,
+          sufficient: m[h + 1] === 1,
+          shortfall: int(m[h + 2]),
+          draws: new Array(n),
+          balanceAfter: { total: int(m[h + 7]), agent: int(m[h + 8]), regular: int(m[h + 9]) },
+        };
+        // Lots named by what is kept are named without a call; the first that needs __lotAt (which may grow the
+        // memory and so empty `m`) makes the rest be read from a copy taken before it.
+        let takes = m, base = h + HEAD;
+        for (let i = 0; i < n; i++) {
+          const index = takes[base + 2 * i];
+          let name = kk.table !== null ? kk.table[index] : kk.names[index];
+          if (name === undefined) {
+            if (takes === m) {
+              takes = m.slice(base + 2 * i, h + HEAD + 2 * n);
+              base = -2 * i;
+            }
+            name = lotName(self, kk, index);
+          }
+          result.draws[i] = { lotId: name.id, kind: name.kind, credits: int(takes[base + 2 * i + 1]) };
+        }
+      }
+      if (rec.kept === kk) {
+        if (kk.previews.length >= MAX_KEPT) kk.previews = [];
+        kk.previews.push({ t, feature, units, tier, seconds, result: copyPreview(result) });
+      }
+      return result;
     }
-    if (keptBy.get(this) === k) {
-      if (k.previews.length >= MAX_KEPT) k.previews = [];
-      k.previews.push({ t, f, units, tier, seconds, result: copyPreview(result) });
-    }
-    return result;
+
+    return function preview(r, a, c) {
+      // The request's four fields, each read once (as in quote above); `read`: r is an object whose fields were read.
+      let feature, units, tier, seconds, field = 'feature', read = false;
+      if (r !== null && typeof r === 'object') {
+        try {
+          if (!isArray(r)) {
+            feature = r.feature;
+            field = 'units';
+            units = r.units;
+            field = 'tier';
+            tier = r.tier;
+            field = 'seconds';
+            seconds = r.seconds;
+            read = true;
+          }
+        } catch (e) {
+          throw unreadable(`preview req.${field}`, e);
+        }
+      }
+      const at = time(a, 'preview at'); // runs no caller code (a Date is read by Date.prototype.getTime)
+      // `this` is checked once the arguments are read (a getter of the request may have freed the wallet).
+      const rec = check(this);
+      const crec = c === undefined || c === null ? undefined : liveRecord(c, Catalog);
+      // What is kept for the same request at an instant of the same span (both as the generic path read them).
+      const k = rec.kept;
+      if (read && typeof at === 'number' && k !== null && at >= k.lo && at < k.hi && Math.floor(at) === at
+        && (crec !== undefined || c === undefined || c === null)) {
+        const t = crec === undefined ? defaultTable : crec.table;
+        const list = k.previews;
+        for (let i = 0; i < list.length; i++) {
+          const e = list[i];
+          if (e.t === t && e.feature === feature && e.units === units && e.tier === tier && e.seconds === seconds) return copyPreview(e.result);
+        }
+      }
+      return previewMiss(this, rec, r, read, at, c, crec, feature, units, tier, seconds);
+    };
   };
 
   // ----- Wallet.balance -----
@@ -273,39 +356,47 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     };
   };
 
-  const balance = (generic, check) => function balance(a) {
-    check(this);
-    const at = time(a, 'balance at');
+  const balance = (generic, check) => {
+    return function balance(a) {
+      const rec = check(this);
+      const at = time(a, 'balance at'); // runs no caller code
+      const k = rec.kept;
+      if (typeof at === 'number' && k !== null && k.balance !== null && at >= k.balanceFrom && at < k.hi && Math.floor(at) === at) {
+        return buildBalance(k.balance, iso(at));
+      }
+      return balanceMiss(generic, this, rec, at);
+    };
+  };
+  /** A balance not answered from what is kept: the module's numbers, or the generic path. */
+  function balanceMiss(generic, self, rec, at) {
     const ms = millis(at);
-    if (Number.isNaN(ms)) return generic.call(this, at);
-    let k = keptBy.get(this);
-    if (k !== undefined && k.balance !== null && ms >= k.balanceFrom && ms < k.hi) return buildBalance(k.balance, iso(ms));
-    const ptr = balanceFast.call(this, ms);
-    if (ptr === 0) return generic.call(this, at);
+    if (Number.isNaN(ms)) return generic.call(self, at);
+    const ptr = balanceFast.call(self, ms);
+    if (ptr === 0) return generic.call(self, at);
     const m = numbers(), h = ptr / 8;
     const n = m[h + 18];
     const rows = m.slice(h + BALANCE_HEAD, h + BALANCE_HEAD + 3 * n); // copied: the lot table below calls the module
     const b = {
-      at: iso(m[h + 3]), total: m[h + 4], agent: m[h + 5], regular: m[h + 6], frozen: m[h + 7], held: m[h + 8],
+      at: iso(m[h + 3]), total: int(m[h + 4]), agent: int(m[h + 5]), regular: int(m[h + 6]), frozen: int(m[h + 7]), held: int(m[h + 8]),
       display: m[h + 9] === 1,
       kinds: {
-        daily_login: m[h + 10], membership_agent: m[h + 11], promotion: m[h + 12], membership: m[h + 13], trial: m[h + 14],
-        purchased: m[h + 15],
+        daily_login: int(m[h + 10]), membership_agent: int(m[h + 11]), promotion: int(m[h + 12]), membership: int(m[h + 13]),
+        trial: int(m[h + 14]), purchased: int(m[h + 15]),
       },
-      nextExpiry: Number.isNaN(m[h + 16]) ? null : { at: iso(m[h + 16]), credits: m[h + 17] },
+      nextExpiry: Number.isNaN(m[h + 16]) ? null : { at: iso(m[h + 16]), credits: int(m[h + 17]) },
       lots: new Array(n),
     };
-    const [lo, hi, clock] = [m[h], m[h + 1], m[h + 2]];
-    k = kept(this);
+    const lo = m[h], hi = m[h + 1], clock = m[h + 2];
+    const k = kept(rec);
     span(k, lo, hi, clock);
-    const lots = table(this, k);
+    const lots = table(self, k);
     for (let i = 0; i < n; i++) {
       const l = lots[rows[3 * i]];
-      b.lots[i] = { id: l.id, kind: l.kind, credits: rows[3 * i + 1], grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
+      b.lots[i] = { id: l.id, kind: l.kind, credits: int(rows[3 * i + 1]), grantedAt: l.grantedAt, expiresAt: l.expiresAt, frozen: rows[3 * i + 2] === 1, agentOnly: l.agentOnly };
     }
-    if (keptBy.get(this) === k) k.balance = buildBalance(b, b.at);
+    if (rec.kept === k) k.balance = buildBalance(b, b.at);
     return b;
-  };
+  }
 
   // ----- Wallet.project -----
   const eventNames = new Map();
@@ -321,6 +412,7 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   const project = (generic, check) => function project(raw) {
     check(this);
     const o = projectOptions(raw, 'project options');
+    check(this); // again: a getter of the options may have freed the wallet
     if (!plain(o)) return generic.call(this, o);
     const f = millis(o.from), t = millis(o.to);
     if (Number.isNaN(f) || Number.isNaN(t)) return generic.call(this, o);
@@ -330,29 +422,29 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     const n = m[ptr / 8];
     const points = new Array(n);
     for (let i = 0, p = ptr / 8 + 1; i < n; i++, p += 6) {
-      points[i] = { at: iso(m[p]), total: m[p + 1], agent: m[p + 2], regular: m[p + 3], frozen: m[p + 4], event: eventName(m[p + 5]) };
+      points[i] = { at: iso(m[p]), total: int(m[p + 1]), agent: int(m[p + 2]), regular: int(m[p + 3]), frozen: int(m[p + 4]), event: eventName(m[p + 5]) };
     }
     return points;
   };
 
   // ----- Wallet.ledger and Wallet.toJSON: kept until the wallet changes -----
   const ledger = (generic, check) => function ledger() {
-    check(this);
-    let k = keptBy.get(this);
-    if (k === undefined || k.ledger === null) {
+    const rec = check(this);
+    let k = rec.kept;
+    if (k === null || k.ledger === null) {
       const entries = generic.call(this);
-      k = kept(this);
+      k = kept(rec);
       k.ledger = { value: clone(entries), copy: entriesCopier(entries) };
       return entries;
     }
     return k.ledger.copy(k.ledger.value);
   };
   const toJSON = (generic, check) => function toJSON() {
-    check(this);
-    let k = keptBy.get(this);
-    if (k === undefined || k.json === null) {
+    const rec = check(this);
+    let k = rec.kept;
+    if (k === null || k.json === null) {
       const snapshot = generic.call(this);
-      k = kept(this);
+      k = kept(rec);
       k.json = { value: clone(snapshot), copy: snapshotCopier(snapshot) };
       return snapshot;
     }

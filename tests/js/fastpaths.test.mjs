@@ -230,3 +230,40 @@ test('fast paths: freed handles, wrong arguments and errors behave as on the gen
   c.free();
   assert.throwsCode(() => c.quote(REQUESTS[0]), 'E_BAD_REQUEST');
 });
+
+test('fast paths: kept previews are per catalog, and a request read through getters or a Proxy is answered alike', async () => {
+  await ready();
+  // A second catalog whose prices differ: a preview kept for one must never answer for the other.
+  const spec = Catalog.default().toJSON();
+  const dearer = Catalog.fromJSON({ ...spec, features: spec.features.map((f) => ({ ...f, prices: Object.fromEntries(Object.entries(f.prices).map(([t, p]) => [t, p * 3])) })) });
+  const plain = Catalog.default();
+  for (let k = 0; k < 15; k++) {
+    const { w, r } = randomWallet(3000 + k);
+    const tag = `wallet seed ${3000 + k}`;
+    for (const at of instants(w, r)) {
+      for (const req of REQUESTS) {
+        const general = [undefined, plain, dearer].map((c) => w.preview(req, iso(at), c));
+        for (let round = 0; round < 2; round++) {
+          same(w.preview(req, at), general[0], `${tag} ${JSON.stringify(req)} at ${iso(at)}, default (round ${round})`);
+          same(w.preview(req, at, plain), general[1], `${tag} ${JSON.stringify(req)} at ${iso(at)}, a default catalog handle (round ${round})`);
+          same(w.preview(req, at, dearer), general[2], `${tag} ${JSON.stringify(req)} at ${iso(at)}, another catalog (round ${round})`);
+          const viaGetters = Object.defineProperties({}, Object.fromEntries(Object.entries(req).map(([key, v]) => [key, { get: () => v, enumerable: true }])));
+          same(w.preview(viaGetters, at, dearer), general[2], `${tag} ${JSON.stringify(req)} at ${iso(at)}, getters`);
+          same(w.preview(new Proxy({ ...req }, {}), new Date(at)), general[0], `${tag} ${JSON.stringify(req)} at ${iso(at)}, a Proxy and a Date`);
+        }
+        same(plain.quote(req), general[1].quote, `${tag} quote ${JSON.stringify(req)}`);
+        same(dearer.quote(req), general[2].quote, `${tag} quote ${JSON.stringify(req)}, another catalog`);
+      }
+    }
+    w.free();
+  }
+  // A freed catalog is refused even when a preview for it is kept; a foreign one takes the general path's error.
+  const { w } = randomWallet(3100);
+  const at = Date.parse(w.toJSON().clock ?? iso(T0));
+  const gone = Catalog.fromJSON(spec);
+  w.preview(REQUESTS[1], at, gone);
+  gone.free();
+  assert.throwsCode(() => w.preview(REQUESTS[1], at, gone), 'E_BAD_REQUEST');
+  assert.throwsCode(() => w.preview(REQUESTS[1], at, { id: plain.id }), 'E_BAD_REQUEST');
+  w.free();
+});

@@ -480,3 +480,38 @@ test('hostile: the module\'s internal exports are not reachable from the package
   w.free();
   c.free();
 });
+
+test('hostile: a getter of an argument cannot swap or free the handle a call is made on', async () => {
+  await ready();
+  const at = Date.parse('2026-03-01T08:00:00Z');
+  const w = Wallet.create({ timeZone: 'UTC' });
+  w.startTrial({ at, until: at + 7 * 86_400_000, credits: 50 });
+  const c = Catalog.default();
+  const own = w.__wbg_ptr, other = c.__wbg_ptr;
+  // Writing another handle's pointer into the wallet while its arguments are read: refused, nothing reaches Rust.
+  const swap = () => ({ get feature() { w.__wbg_ptr = other; return 'ai_background'; } });
+  const calls = [
+    () => w.charge(swap(), at + 1000, { id: 'swap' }), () => w.hold(swap(), at + 1000, { id: 'swap', ttlSeconds: 60 }),
+    () => w.preview(swap(), at + 1000), () => w.project({ get from() { w.__wbg_ptr = other; return at; }, to: at + 1 }),
+    () => w.dailyLogin({ get at() { w.__wbg_ptr = other; return at + 1000; }, credits: 1 }),
+  ];
+  for (const call of calls) {
+    assert.throwsCode(call, 'E_BAD_REQUEST');
+    w.__wbg_ptr = own;
+  }
+  // The pointer field cannot become a getter (one pointer for the check, another for the glue).
+  let installed = true;
+  try {
+    Object.defineProperty(w, '__wbg_ptr', { get: () => own });
+  } catch {
+    installed = false;
+  }
+  assert.eq(installed, false, 'a getter on the pointer field');
+  // Freeing the wallet from a getter of an argument: the call says it was freed.
+  const v = Wallet.create({ timeZone: 'UTC' });
+  assert.throwsCode(() => v.charge({ get feature() { v.free(); return 'ai_background'; } }, at, { id: 'f' }), 'E_BAD_REQUEST');
+  assert.eq(w.balance(at + 2000).total, 50);
+  assert.eq(c.quote({ feature: 'ai_background' }).credits, 4);
+  w.free();
+  c.free();
+});
