@@ -207,14 +207,9 @@ pub struct Head {
 impl Wallet {
     /// The snapshot as JSON text (format version 2).
     pub fn to_snapshot_json(&self) -> Result<String> {
-        // Lots with nothing left that nothing points at never reach a snapshot, even between two removals.
-        if self.live_lots().iter().all(|k| *k) {
-            Ok(self.snapshot_text(false))
-        } else {
-            let mut w = self.clone();
-            w.prune();
-            Ok(w.snapshot_text(false))
-        }
+        // Lots with nothing left that nothing points at never reach a snapshot, even between two removals: the
+        // writer leaves them out and renumbers (no copy of the wallet).
+        Ok(self.snapshot_text(false))
     }
 
     /// The length of the snapshot's text, for the size bound.
@@ -287,7 +282,13 @@ impl Wallet {
     /// holds with their lot indices renumbered to match, and the kept lots' keys.
     fn kept_parts(&self, compact: bool) -> (Vec<&Lot>, Vec<OpenHold>, LotKeys<'_>) {
         let s = &self.state;
-        let mut keep = vec![!compact; s.lots.len()];
+        // Every live lot (with credits, or named by an open hold or a retained record: `live_lots`); a compact
+        // snapshot keeps only lots with credits or under an open hold.
+        let mut keep = if compact {
+            vec![false; s.lots.len()]
+        } else {
+            self.live_lots()
+        };
         for (i, _) in s.holds.iter().flat_map(|h| &h.takes) {
             if let Some(k) = keep.get_mut(*i) {
                 *k = true;
