@@ -79,7 +79,7 @@ for (let day = 0; day < DAYS; day++) {
       c.toJSON();
     });
     for (const c of copies) c.free();
-    rows.push({ day: day + 1, bytes: text.length, lots: w.toJSON().lots.length, records: Object.keys(w.toJSON().records).length, load, save });
+    rows.push({ day: day + 1, bytes: text.length, lots: w.toJSON().lots.length, records: w.toJSON().records.length, load, save });
     console.error(`day ${day + 1}: ${text.length} B, ${((Date.now() - started) / 1000).toFixed(1)} s so far`);
   }
 }
@@ -88,7 +88,7 @@ const first = rows[0];
 const fmt = (x, d = 1) => x.toFixed(d);
 console.log(`\nThree years of an account (${PER_DAY} generations a day, 1 in 10 refunded, 1 in 20 replayed, the ledger taken daily)`);
 console.log(`${n} charges, ${purchases} purchases, ${replays} replays, ${stored} ledger entries taken by the host\n`);
-console.log('| day | snapshot bytes | lots | records | fromJSON (us) | charge + takeLedger + toJSON (us) | ratio to day 60 (bytes / load / save) |');
+console.log('| day | snapshot bytes | lots | records text (bytes) | fromJSON (us) | charge + takeLedger + toJSON (us) | ratio to day 60 (bytes / load / save) |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.day} | ${r.bytes.toLocaleString('en')} | ${r.lots} | ${r.records} | ${fmt(r.load)} | ${fmt(r.save)} | ${fmt(r.bytes / first.bytes, 2)} / ${fmt(r.load / first.load, 2)} / ${fmt(r.save / first.save, 2)} |`);

@@ -198,15 +198,9 @@ impl<'de> Deserialize<'de> for Loose {
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Loose, E> {
                 Ok(u64::try_from(v).map_or(Loose::Other, Loose::Whole))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Loose, E> {
-                // serde-wasm-bindgen gives every JS number that is not a safe integer as f64.
-                Ok(
-                    if v.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&v) {
-                        Loose::Whole(v as u64)
-                    } else {
-                        Loose::Other
-                    },
-                )
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Loose, E> {
+                // A fraction, `1.0` in JSON text, or a number past 2^53.
+                Ok(Loose::Other)
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Loose, E> {
                 Ok(Loose::Other)
