@@ -100,16 +100,24 @@ macro_rules! named_enum {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<$ty, D::Error> {
                 if d.is_human_readable() {
-                    let text = Cow::<'de, str>::deserialize(d)?;
-                    $all.into_iter()
-                        .find(|k| k.as_str() == text)
-                        .ok_or_else(|| {
-                            de::Error::custom(format!(
-                                "'{}' is not {}",
-                                crate::error::clip(&text, 32),
-                                $what
-                            ))
-                        })
+                    // A visitor of `&str`: no allocation for the name (a `Cow` would own it).
+                    struct Name;
+                    impl Visitor<'_> for Name {
+                        type Value = $ty;
+                        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                            f.write_str($what)
+                        }
+                        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<$ty, E> {
+                            $all.into_iter().find(|k| k.as_str() == v).ok_or_else(|| {
+                                E::custom(format!(
+                                    "'{}' is not {}",
+                                    crate::error::clip(v, 32),
+                                    $what
+                                ))
+                            })
+                        }
+                    }
+                    d.deserialize_str(Name)
                 } else {
                     let i = u8::deserialize(d)?;
                     $all.get(usize::from(i))

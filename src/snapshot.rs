@@ -536,7 +536,13 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry], next_seq: u64
             lots.len()
         )));
     }
-    if let Some(id) = first_duplicate(lots.iter().map(|l| l.id.as_str())) {
+    // Lot ids, sorted once: for the duplicate check here and for the records' lots below.
+    let mut lot_ids: Vec<&str> = lots.iter().map(|l| l.id.as_str()).collect();
+    lot_ids.sort_unstable();
+    if let Some(id) = lot_ids.windows(2).find_map(|w| match w {
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    }) {
         return Err(snap_err(format!("lot id '{id}' appears twice")));
     }
     if let Some(id) = first_duplicate(state.holds.iter().map(|h| h.id.as_str())) {
@@ -613,8 +619,6 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry], next_seq: u64
     }
     // Every lot a record names is one the wallet holds (the version-2 writer names lots by their index; a version-1
     // file edited by hand could name a lot it does not hold).
-    let mut lot_ids: Vec<&str> = lots.iter().map(|l| l.id.as_str()).collect();
-    lot_ids.sort_unstable();
     for (id, record) in records.iter() {
         let named = record
             .lot_ids()

@@ -249,6 +249,11 @@ impl Records {
     }
     /// Inserts or replaces; returns whether the id was new.
     pub fn insert(&mut self, id: String, record: Record) -> bool {
+        // After the last id (a snapshot's records come in id order): no search.
+        if self.0.last().is_none_or(|(k, _)| k.as_str() < id.as_str()) {
+            self.0.push((id, record));
+            return true;
+        }
         match self.find(&id) {
             Ok(i) => {
                 if let Some(slot) = self.0.get_mut(i) {
