@@ -196,8 +196,8 @@ impl Catalog {
         )?)
     }
 
-    /// A catalog from its read document (serde_json natively, serde-wasm-bindgen in WebAssembly), validated.
-    pub fn from_doc(doc: CatalogIn) -> Result<Catalog> {
+    /// A catalog from its read document, validated.
+    fn from_doc(doc: CatalogIn) -> Result<Catalog> {
         if !matches!(doc.version, Loose::Whole(1)) {
             return Err(catalog_err("catalog version must be 1"));
         }
@@ -465,7 +465,7 @@ impl FeatureOut<'_> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CatalogIn {
+struct CatalogIn {
     version: Loose,
     features: Vec<FeatureIn>,
 }

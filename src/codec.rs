@@ -13,7 +13,7 @@
 //! Every decoder names what is wrong and answers `E_SNAPSHOT` (or the caller's code).
 
 use crate::catalog::Tier;
-use crate::credits::{Credits, MAX_CREDITS};
+use crate::credits::Credits;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::EntryType;
 use crate::lot::{Kind, Lot};
@@ -1060,11 +1060,6 @@ fn payload_v1(p: Option<PayloadV1>, path: &str) -> Result<RequestPayload> {
         at: p.at,
         catalog: p.catalog.to_string(),
     })
-}
-
-/// Checks a whole number of credits read as `u64` (a ledger amount) against 2^53 - 1.
-pub fn check_credits(n: u64) -> bool {
-    n <= MAX_CREDITS
 }
 
 #[cfg(test)]

@@ -61,7 +61,8 @@ struct CompactBin<'a> {
     retention_days: u32,
     next_seq: u64,
     clock: Option<Instant>,
-    membership: MembershipBin,
+    #[serde(with = "MembershipBin")]
+    membership: Membership,
     had_trial: bool,
     had_membership: bool,
     last_daily_login_day: Option<i64>,
@@ -71,8 +72,10 @@ struct CompactBin<'a> {
     records: RecordsBin<'a>,
 }
 
-/// The membership in binary forms.
+/// The membership in binary forms: serde's remote derive for [`Membership`] (same variants and fields), so the
+/// compact snapshot writes and reads the engine's own type with no copy in between.
 #[derive(Serialize, Deserialize)]
+#[serde(remote = "Membership")]
 enum MembershipBin {
     None,
     Trial {
@@ -91,58 +94,11 @@ enum MembershipBin {
     },
 }
 
-impl MembershipBin {
-    fn of(m: &Membership) -> MembershipBin {
-        match m.clone() {
-            Membership::None => MembershipBin::None,
-            Membership::Trial { until } => MembershipBin::Trial { until },
-            Membership::Active {
-                anchor,
-                until,
-                monthly_credits,
-                monthly_agent_credits,
-                next_index,
-                next_at,
-            } => MembershipBin::Active {
-                anchor,
-                until,
-                monthly_credits,
-                monthly_agent_credits,
-                next_index,
-                next_at,
-            },
-            Membership::Lapsed { since } => MembershipBin::Lapsed { since },
-        }
-    }
-    fn into_membership(self) -> Membership {
-        match self {
-            MembershipBin::None => Membership::None,
-            MembershipBin::Trial { until } => Membership::Trial { until },
-            MembershipBin::Active {
-                anchor,
-                until,
-                monthly_credits,
-                monthly_agent_credits,
-                next_index,
-                next_at,
-            } => Membership::Active {
-                anchor,
-                until,
-                monthly_credits,
-                monthly_agent_credits,
-                next_index,
-                next_at,
-            },
-            MembershipBin::Lapsed { since } => Membership::Lapsed { since },
-        }
-    }
-}
-
 /// A snapshot of any version this engine reads (serde_json, from its text, in both targets: it refuses unknown and
 /// repeated members).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SnapshotIn {
+struct SnapshotIn {
     format: String,
     version: u64,
     time_zone: String,
@@ -199,7 +155,7 @@ impl<'de> Deserialize<'de> for RecordsIn {
 
 /// What is read when a snapshot does not load: is it a snapshot at all, and of which version.
 #[derive(Deserialize)]
-pub struct Head {
+struct Head {
     format: Option<Loose>,
     version: Option<Loose>,
 }
@@ -209,7 +165,7 @@ impl Wallet {
     pub fn to_snapshot_json(&self) -> Result<String> {
         // Lots with nothing left that nothing points at never reach a snapshot, even between two removals: the
         // writer leaves them out and renumbers (no copy of the wallet).
-        Ok(self.snapshot_text(false))
+        Ok(self.snapshot_text())
     }
 
     /// The length of the snapshot's text, for the size bound.
@@ -235,7 +191,7 @@ impl Wallet {
             retention_days: self.retention_days,
             next_seq: self.next_seq,
             clock: s.clock,
-            membership: MembershipBin::of(&s.membership),
+            membership: s.membership.clone(),
             had_trial: s.had_trial,
             had_membership: s.had_membership,
             last_daily_login_day: s.last_daily_day,
@@ -254,20 +210,15 @@ impl Wallet {
         if !rest.is_empty() {
             return Err(snap_err("the compact snapshot has bytes after its end"));
         }
-        let tz = TimeZone::new(&c.time_zone)
-            .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
-        crate::wallet::check_retention(c.retention_days)
-            .map_err(|e| snap_err(format!("snapshot: {}", e.message)))?;
+        let tz = zone(&c.time_zone)?;
         let mut records = Records::default();
         for (id, r) in records_from_bin(&c.records, &c.lots)? {
-            if !records.insert(id, r) {
-                return Err(snap_err("a record id appears twice"));
-            }
+            add_record(&mut records, id, r)?;
         }
         let state = State {
             clock: c.clock,
             lots: c.lots,
-            membership: c.membership.into_membership(),
+            membership: c.membership,
             had_trial: c.had_trial,
             had_membership: c.had_membership,
             holds: c.holds,
@@ -315,14 +266,10 @@ impl Wallet {
         (kept, holds, keys)
     }
 
-    fn snapshot_text(&self, compact: bool) -> String {
+    fn snapshot_text(&self) -> String {
         let s = &self.state;
-        let (kept, holds, keys) = self.kept_parts(compact);
-        let records = self
-            .records
-            .iter()
-            .filter(|(id, _)| !compact || s.holds.iter().any(|h| &h.id == id))
-            .map(|(id, r)| (id.as_str(), r));
+        let (kept, holds, keys) = self.kept_parts(false);
+        let records = self.records.iter().map(|(id, r)| (id.as_str(), r));
         let out = SnapshotOut {
             format: FORMAT,
             version: VERSION,
@@ -337,7 +284,7 @@ impl Wallet {
             lots: kept,
             holds,
             records: records_text(records, &keys),
-            ledger: if compact { &[] } else { &self.ledger },
+            ledger: &self.ledger,
         };
         crate::codec::to_json(&out)
     }
@@ -351,23 +298,17 @@ impl Wallet {
                 return Err(explain(head, &crate::codec::json_error_text(text, &e)));
             }
         };
-        Wallet::from_checked_doc(doc, text.len())
-    }
-
-    /// A wallet from a read snapshot whose text was `len` bytes.
-    pub fn from_checked_doc(doc: SnapshotIn, len: usize) -> Result<Wallet> {
         let mut w = Wallet::from_doc(doc)?;
         // Twice the text bounds the snapshot this wallet writes: written back, an instant in its shortest accepted
         // form grows by less than half and a raw U+2028/U+2029 doubles (\u escape); all else stays or shrinks.
         // (A change near the limit measures exactly.)
-        w.size.0 = len.saturating_mul(2);
+        w.size.0 = text.len().saturating_mul(2);
         Ok(w)
     }
 
     fn from_doc(doc: SnapshotIn) -> Result<Wallet> {
         check_head(Some(&doc.format), Some(doc.version))?;
-        let tz = TimeZone::new(&doc.time_zone)
-            .map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))?;
+        let tz = zone(&doc.time_zone)?;
         for (name, len) in [
             ("lots", doc.lots.len()),
             ("holds", doc.holds.len()),
@@ -380,20 +321,10 @@ impl Wallet {
         let version_2 = doc.version == 2;
         let lots = doc.lots;
         let mut records = Records::default();
-        let mut add = |id: String, record: Record| -> Result<()> {
-            if records.insert(id.clone(), record) {
-                Ok(())
-            } else {
-                Err(snap_err(format!(
-                    "record id '{}' appears twice",
-                    crate::error::clip(&id, 64)
-                )))
-            }
-        };
         match doc.records {
             RecordsIn::Text(text) if version_2 => {
                 for (id, r) in records_from_text(&text, &lots)? {
-                    add(id, r)?;
+                    add_record(&mut records, id, r)?;
                 }
             }
             RecordsIn::Json(raw) if !version_2 => {
@@ -403,7 +334,7 @@ impl Wallet {
                 for (id, r) in raw.0 {
                     let path = format!("snapshot.records['{}']", crate::error::clip(&id, 64));
                     let record = r.into_record(&path)?;
-                    add(id, record)?;
+                    add_record(&mut records, id, record)?;
                 }
             }
             _ => {
@@ -423,8 +354,6 @@ impl Wallet {
                 snap_err("snapshot.retentionDays must be a whole number from 1 to 400")
             })?,
         };
-        crate::wallet::check_retention(retention_days)
-            .map_err(|e| snap_err(format!("snapshot: {}", e.message)))?;
         let next_seq = match doc.next_seq {
             Some(n) => n,
             None => {
@@ -456,6 +385,8 @@ impl Wallet {
         ledger: Vec<LedgerEntry>,
         next_seq: u64,
     ) -> Result<Wallet> {
+        crate::wallet::check_retention(retention_days)
+            .map_err(|e| snap_err(format!("snapshot: {}", e.message)))?;
         check(&state, &records, &ledger, next_seq)?;
         state
             .recount()
@@ -493,8 +424,25 @@ fn check_head(format: Option<&str>, version: Option<u64>) -> Result<()> {
     }
 }
 
+/// A snapshot's time zone (`E_SNAPSHOT` naming it).
+fn zone(name: &str) -> Result<TimeZone> {
+    TimeZone::new(name).map_err(|e| snap_err(format!("snapshot time zone: {}", e.message)))
+}
+
+/// Adds a record read from a snapshot; an id given twice is `E_SNAPSHOT`.
+fn add_record(records: &mut Records, id: String, record: Record) -> Result<()> {
+    if records.insert(id.clone(), record) {
+        Ok(())
+    } else {
+        Err(snap_err(format!(
+            "record id '{}' appears twice",
+            crate::error::clip(&id, 64)
+        )))
+    }
+}
+
 /// The largest snapshot text accepted.
-pub fn check_size(len: usize) -> Result<()> {
+fn check_size(len: usize) -> Result<()> {
     if len > MAX_SNAPSHOT_BYTES {
         return Err(snap_err(format!(
             "snapshot is {len} bytes; the limit is {MAX_SNAPSHOT_BYTES}"
@@ -506,7 +454,7 @@ pub fn check_size(len: usize) -> Result<()> {
 /// Why a document did not load as a snapshot: not an object, not a snapshot, a version this engine does not read,
 /// or the first member that is wrong (`message`, what the reader found). `head` is the document's `format` and
 /// `version` when it is an object at all.
-pub fn explain(head: Option<Head>, message: &str) -> Error {
+fn explain(head: Option<Head>, message: &str) -> Error {
     let Some(head) = head else {
         return snap_err(format!(
             "a snapshot must be a JSON object made by Wallet.toJSON(): {message}"
