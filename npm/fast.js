@@ -428,26 +428,28 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
   };
 
   // ----- Wallet.ledger and Wallet.toJSON: kept until the wallet changes -----
-  /**
-   * The method `name`, whose answer is kept in `kept(rec)[slot]` (with `copierOf(answer)` to hand out copies) until
-   * the wallet changes.
-   */
-  const keptRead = (name, slot, copierOf) => (generic, check) => {
-    const read = function () {
-      const rec = check(this);
-      let k = rec.kept;
-      if (k === null || k[slot] === null) {
-        const answer = generic.call(this);
-        k = kept(rec);
-        k[slot] = { value: clone(answer), copy: copierOf(answer) };
-        return answer;
-      }
-      return k[slot].copy(k[slot].value);
-    };
-    return Object.defineProperty(read, 'name', { value: name });
+  const ledger = (generic, check) => function ledger() {
+    const rec = check(this);
+    let k = rec.kept;
+    if (k === null || k.ledger === null) {
+      const entries = generic.call(this);
+      k = kept(rec);
+      k.ledger = { value: clone(entries), copy: entriesCopier(entries) };
+      return entries;
+    }
+    return k.ledger.copy(k.ledger.value);
   };
-  const ledger = keptRead('ledger', 'ledger', entriesCopier);
-  const toJSON = keptRead('toJSON', 'json', snapshotCopier);
+  const toJSON = (generic, check) => function toJSON() {
+    const rec = check(this);
+    let k = rec.kept;
+    if (k === null || k.json === null) {
+      const snapshot = generic.call(this);
+      k = kept(rec);
+      k.json = { value: clone(snapshot), copy: snapshotCopier(snapshot) };
+      return snapshot;
+    }
+    return k.json.copy(k.json.value);
+  };
 
   return { quote, preview, balance, project, ledger, toJSON, dropOnChange };
 }
