@@ -20,7 +20,9 @@ use crate::lot::{Kind, Lot};
 use crate::spend::{take_from_end, Draw};
 use crate::state::Membership;
 use crate::time::Instant;
-use crate::wallet::{Charge, ChargeState, Hold, Record, Refund, RequestPayload};
+use crate::wallet::{
+    Charge, ChargeState, Hold, Record, Records, RecordsText, Refund, RequestPayload, Seg, MORE_LOTS,
+};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
@@ -457,27 +459,107 @@ impl<'a> LotKeys<'a> {
 }
 
 /// Index of `s` in `table`, added when missing.
-fn intern<'a>(table: &mut Vec<Cow<'a, str>>, s: &'a str) -> u32 {
-    match table.iter().position(|c| c == s) {
+fn intern<'a, T: AsRef<str> + From<&'a str>>(table: &mut Vec<T>, s: &'a str) -> u32 {
+    match table.iter().position(|c| c.as_ref() == s) {
         Some(i) => i as u32,
         None => {
-            table.push(Cow::Borrowed(s));
+            table.push(T::from(s));
             (table.len() - 1) as u32
         }
     }
 }
 
-/// Writes records (in id order) as the version-2 binary list, base64url.
-pub fn records_text<'a>(
-    records: impl Iterator<Item = (&'a str, &'a Record)>,
-    keys: &LotKeys<'_>,
-) -> String {
-    use base64::Engine as _;
-    let bytes = postcard::to_allocvec(&records_bin(records, keys)).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+/// How many leading bytes `id` shares with `previous`, at a char boundary (the rest must be UTF-8 on its own).
+fn shared_prefix(previous: &str, id: &str) -> usize {
+    let shared = previous
+        .bytes()
+        .zip(id.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    (0..=shared)
+        .rev()
+        .find(|&k| id.is_char_boundary(k))
+        .unwrap_or(0)
 }
 
-/// Records (in id order) as the version-2 binary list.
+/// One record in its binary form: lots by their index in the snapshot (`keys`), features and catalogs by their
+/// index in the tables (added when missing).
+fn record_bin<'a, T: AsRef<str> + From<&'a str>>(
+    r: &'a Record,
+    keys: &LotKeys<'_>,
+    features: &mut Vec<T>,
+    catalogs: &mut Vec<T>,
+) -> RecordBin<'a> {
+    let mut request = |p: &'a RequestPayload| RequestBin {
+        feature: intern(features, &p.feature),
+        tier: p.tier,
+        units: p.units,
+        seconds: p.seconds.map(f64::to_bits),
+        at: p.at,
+        catalog: intern(catalogs, &p.catalog),
+    };
+    let charge = |c: &ChargeState| ChargeBin {
+        credits: c.result.credits,
+        draws: keys.takes(&c.result.draws),
+        refunded_units: c.refunded_units,
+        changed: (c.changed != c.result.at).then_some(c.changed),
+    };
+    match r {
+        Record::Purchase { credits, at } => RecordBin::Purchase {
+            credits: *credits,
+            at: *at,
+        },
+        Record::Promotion {
+            credits,
+            at,
+            expires_at,
+        } => RecordBin::Promotion {
+            credits: *credits,
+            at: *at,
+            expires_at: *expires_at,
+        },
+        Record::Charge {
+            request: p,
+            charge: c,
+        } => RecordBin::Charge {
+            request: request(p),
+            unit_credits: c.unit_credits,
+            charge: charge(c),
+        },
+        Record::Hold {
+            request: p,
+            ttl_ms,
+            result,
+            unit_credits,
+            captured,
+            released,
+        } => RecordBin::Hold {
+            request: request(p),
+            ttl_ms: *ttl_ms,
+            unit_credits: *unit_credits,
+            credits: result.credits,
+            draws: keys.takes(&result.draws),
+            captured: captured
+                .as_ref()
+                .map(|c| (c.result.units, c.result.at, charge(c))),
+            released: *released,
+        },
+        Record::Refund {
+            charge_id,
+            units,
+            at,
+            result,
+        } => RecordBin::Refund {
+            charge_id: Cow::Borrowed(charge_id.as_str()),
+            units: *units,
+            at: *at,
+            credits: result.credits,
+            draws: keys.takes(&result.draws),
+        },
+    }
+}
+
+/// Records (in id order) as the binary list of a compact snapshot (a signed token's).
 pub fn records_bin<'a>(
     records: impl Iterator<Item = (&'a str, &'a Record)>,
     keys: &LotKeys<'_>,
@@ -489,125 +571,197 @@ pub fn records_bin<'a>(
     };
     let mut previous = "";
     for (id, r) in records {
-        let shared = previous
-            .bytes()
-            .zip(id.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
-        // A char boundary: the rest must be valid UTF-8 on its own.
-        let shared = (0..=shared)
-            .rev()
-            .find(|&k| id.is_char_boundary(k))
-            .unwrap_or(0);
+        let shared = shared_prefix(previous, id);
         previous = id;
         let rest = id.get(shared..).unwrap_or(id);
-        let mut request = |p: &'a RequestPayload| RequestBin {
-            feature: intern(&mut out.features, &p.feature),
-            tier: p.tier,
-            units: p.units,
-            seconds: p.seconds.map(f64::to_bits),
-            at: p.at,
-            catalog: intern(&mut out.catalogs, &p.catalog),
-        };
-        let charge = |c: &ChargeState| ChargeBin {
-            credits: c.result.credits,
-            draws: keys.takes(&c.result.draws),
-            refunded_units: c.refunded_units,
-            changed: (c.changed != c.result.at).then_some(c.changed),
-        };
-        let bin = match r {
-            Record::Purchase { credits, at } => RecordBin::Purchase {
-                credits: *credits,
-                at: *at,
-            },
-            Record::Promotion {
-                credits,
-                at,
-                expires_at,
-            } => RecordBin::Promotion {
-                credits: *credits,
-                at: *at,
-                expires_at: *expires_at,
-            },
-            Record::Charge {
-                request: p,
-                charge: c,
-            } => RecordBin::Charge {
-                request: request(p),
-                unit_credits: c.unit_credits,
-                charge: charge(c),
-            },
-            Record::Hold {
-                request: p,
-                ttl_ms,
-                result,
-                unit_credits,
-                captured,
-                released,
-            } => RecordBin::Hold {
-                request: request(p),
-                ttl_ms: *ttl_ms,
-                unit_credits: *unit_credits,
-                credits: result.credits,
-                draws: keys.takes(&result.draws),
-                captured: captured
-                    .as_ref()
-                    .map(|c| (c.result.units, c.result.at, charge(c))),
-                released: *released,
-            },
-            Record::Refund {
-                charge_id,
-                units,
-                at,
-                result,
-            } => RecordBin::Refund {
-                charge_id: Cow::Borrowed(charge_id.as_str()),
-                units: *units,
-                at: *at,
-                credits: result.credits,
-                draws: keys.takes(&result.draws),
-            },
-        };
+        let bin = record_bin(r, keys, &mut out.features, &mut out.catalogs);
         out.records.push((shared as u32, Cow::Borrowed(rest), bin));
     }
     out
 }
 
-/// Reads the version-2 binary records against the snapshot's lots, in the order they were written.
-pub fn records_from_text(text: &str, lots: &[Lot]) -> Result<Vec<(String, Record)>> {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| {
-            snap_err("snapshot.records is not base64url text (it is written by Wallet.toJSON())")
-        })?;
-    let (bin, rest): (RecordsBin<'_>, &[u8]) = postcard::take_from_bytes(&bytes)
-        .map_err(|e| snap_err(format!("snapshot.records cannot be read: {e}")))?;
-    if !rest.is_empty() {
-        return Err(snap_err("snapshot.records has bytes after its last record"));
+/// Writes a wallet's records as the `records` text of a version-2 snapshot: base64url pieces joined by `.`, the
+/// first postcard over the catalog and feature tables, then one per record in id order, postcard over (bytes of
+/// the id shared with the previous record's, the rest of the id, [`RecordBin`]).
+///
+/// A save rewrites only what changed: a record's piece is kept from the last text written or read while the record
+/// is unchanged, the id before it is the same, and the lots it names keep their index (the snapshot's lot list
+/// still starts with the lots of that text). Otherwise every piece is written anew, with new tables.
+pub fn records_text<'a>(records: &'a Records, kept: &[&Lot]) -> TextRef<'a> {
+    match records.text.try_borrow_mut() {
+        Ok(mut c) => {
+            write_records(records, kept, &mut c);
+            drop(c);
+            match records.text.try_borrow() {
+                Ok(c) => TextRef::Kept(c),
+                Err(_) => TextRef::Own(String::new()),
+            }
+        }
+        // Never expected (nothing else holds it during a save): write without keeping anything.
+        Err(_) => {
+            let mut local = RecordsText::default();
+            write_records(records, kept, &mut local);
+            TextRef::Own(local.text)
+        }
     }
-    records_from_bin(&bin, lots)
 }
 
-/// Reads the version-2 binary records against the snapshot's lots.
+/// The records text of a snapshot: the wallet's kept text, or one written for this call only.
+pub enum TextRef<'a> {
+    Kept(std::cell::Ref<'a, RecordsText>),
+    Own(String),
+}
+
+impl std::ops::Deref for TextRef<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            TextRef::Kept(c) => &c.text,
+            TextRef::Own(s) => s,
+        }
+    }
+}
+
+fn write_records(records: &Records, kept: &[&Lot], c: &mut RecordsText) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let n = records.len();
+    let same_lots = c.lots.len() <= kept.len() && c.lots.iter().zip(kept).all(|(a, l)| *a == l.id);
+    if !same_lots || c.segs.len() != n {
+        c.segs.clear();
+        c.segs.resize(n, Seg::Stale);
+        c.features.clear();
+        c.catalogs.clear();
+        c.text.clear();
+    }
+    if !same_lots || c.lots.len() != kept.len() {
+        c.lots = kept.iter().map(|l| l.id.clone()).collect();
+    }
+    let keys = LotKeys::of(kept);
+    // The pieces written anew, in one buffer: (record index, start, end, lot mask).
+    let mut fresh = String::new();
+    let mut spans: Vec<(usize, usize, usize, u64)> = Vec::new();
+    let mut bytes = Vec::new();
+    let mut previous = "";
+    for (i, ((id, r), seg)) in records.iter().zip(&c.segs).enumerate() {
+        if *seg == Seg::Stale {
+            let shared = shared_prefix(previous, id);
+            let rest = id.get(shared..).unwrap_or(id);
+            let bin = record_bin(r, &keys, &mut c.features, &mut c.catalogs);
+            let mask = lot_mask(&bin);
+            bytes.clear();
+            bytes = postcard::to_extend(&(shared as u32, rest, bin), bytes).unwrap_or_default();
+            let start = fresh.len();
+            b64.encode_string(&bytes, &mut fresh);
+            spans.push((i, start, fresh.len(), mask));
+        }
+        previous = id;
+    }
+    bytes.clear();
+    bytes = postcard::to_extend(&(&c.catalogs, &c.features), bytes).unwrap_or_default();
+    // Written into the buffer of the text before last (allocated with room when the wallet was read): a save
+    // allocates nothing of the text's size.
+    let mut out = std::mem::take(&mut c.spare);
+    out.clear();
+    out.reserve(c.text.len() + fresh.len() + 2 * bytes.len() + 8);
+    b64.encode_string(&bytes, &mut out);
+    let mut spans = spans.into_iter().peekable();
+    for (i, seg) in c.segs.iter_mut().enumerate() {
+        let (piece, mask) = match (spans.next_if(|f| f.0 == i), *seg) {
+            (Some((_, s, e, m)), _) => (fresh.get(s..e), m),
+            (None, Seg::Kept(s, e, m)) => (c.text.get(s as usize..e as usize), m),
+            (None, Seg::Stale) => (None, MORE_LOTS),
+        };
+        out.push('.');
+        let start = out.len();
+        // Every stale piece was written above; an empty piece would fail loading loudly, never misread.
+        out.push_str(piece.unwrap_or_default());
+        *seg = Seg::Kept(start as u32, out.len() as u32, mask);
+    }
+    c.spare = std::mem::replace(&mut c.text, out);
+}
+
+/// Reads the `records` text of a version-2 snapshot against the snapshot's lots: the records, each with its piece
+/// kept for the next save ([`records_text`]).
+pub fn records_from_text(text: String, lots: &[Lot]) -> Result<Records> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let not_text = || {
+        snap_err("snapshot.records is not the text Wallet.toJSON() writes (base64url pieces joined by '.')")
+    };
+    let mut bytes = Vec::new();
+    let mut pieces = text.split('.');
+    let head = pieces.next().unwrap_or_default();
+    b64.decode_vec(head, &mut bytes).map_err(|_| not_text())?;
+    let (catalogs, features): (Vec<&str>, Vec<&str>) = whole(&bytes, "its tables")?;
+    let catalogs: Vec<String> = catalogs.into_iter().map(str::to_string).collect();
+    let features: Vec<String> = features.into_iter().map(str::to_string).collect();
+    let mut records = Records::default();
+    let mut previous = String::new();
+    let mut end = head.len();
+    for piece in pieces {
+        let start = end + 1;
+        end = start + piece.len();
+        bytes.clear();
+        b64.decode_vec(piece, &mut bytes).map_err(|_| not_text())?;
+        let (shared, rest, bin): (u32, &str, RecordBin<'_>) = whole(&bytes, "a record")?;
+        let mut id = previous
+            .get(..shared as usize)
+            .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?
+            .to_string();
+        id.push_str(rest);
+        let record = record_from_bin(&id, &bin, &features, &catalogs, lots)?;
+        previous.clone_from(&id);
+        let piece = Seg::Kept(start as u32, end as u32, lot_mask(&bin));
+        if !records.insert_with(id, record, piece) {
+            return Err(snap_err(format!(
+                "record id '{}' appears twice",
+                crate::error::clip(&previous, 64)
+            )));
+        }
+    }
+    let t = records.text.get_mut();
+    t.spare = String::with_capacity(text.len() + text.len() / 8 + 64);
+    t.text = text;
+    t.lots = lots.iter().map(|l| l.id.clone()).collect();
+    t.features = features;
+    t.catalogs = catalogs;
+    Ok(records)
+}
+
+/// Which lots a record's binary form names, as a kept piece's mask ([`Seg::Kept`]).
+fn lot_mask(r: &RecordBin<'_>) -> u64 {
+    let takes: [&[(u32, Credits)]; 2] = match r {
+        RecordBin::Purchase { .. } | RecordBin::Promotion { .. } => [&[], &[]],
+        RecordBin::Charge { charge, .. } => [&charge.draws, &[]],
+        RecordBin::Hold {
+            draws, captured, ..
+        } => [
+            draws,
+            captured.as_ref().map_or(&[][..], |(_, _, c)| &c.draws),
+        ],
+        RecordBin::Refund { draws, .. } => [draws, &[]],
+    };
+    takes
+        .iter()
+        .flat_map(|t| t.iter())
+        .fold(0, |m, &(i, _)| m | if i < 63 { 1 << i } else { MORE_LOTS })
+}
+
+/// One postcard value that is the whole of `bytes`.
+fn whole<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
+    let (v, rest) = postcard::take_from_bytes(bytes)
+        .map_err(|e| snap_err(format!("snapshot.records: {what} cannot be read: {e}")))?;
+    if !rest.is_empty() {
+        return Err(snap_err(format!(
+            "snapshot.records: {what} has bytes after its end"
+        )));
+    }
+    Ok(v)
+}
+
+/// Reads the binary records of a compact snapshot against its lots.
 pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(String, Record)>> {
-    let table = |t: &[Cow<'_, str>], i: u32, what: &str| -> Result<String> {
-        t.get(i as usize).map(|s| s.to_string()).ok_or_else(|| {
-            snap_err(format!(
-                "snapshot.records names a {what} its table does not hold"
-            ))
-        })
-    };
-    let request = |r: &RequestBin| -> Result<RequestPayload> {
-        Ok(RequestPayload {
-            feature: table(&bin.features, r.feature, "feature")?,
-            tier: r.tier,
-            units: r.units,
-            seconds: r.seconds.map(f64::from_bits),
-            at: r.at,
-            catalog: table(&bin.catalogs, r.catalog, "catalog")?,
-        })
-    };
     let mut out: Vec<(String, Record)> = Vec::with_capacity(bin.records.len());
     let mut previous = String::new();
     for (shared, rest, r) in &bin.records {
@@ -616,105 +770,135 @@ pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(Strin
             .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?
             .to_string();
         id.push_str(rest);
-        let record = match r {
-            RecordBin::Purchase { credits, at } => Record::Purchase {
-                credits: *credits,
-                at: *at,
-            },
-            RecordBin::Promotion {
-                credits,
-                at,
-                expires_at,
-            } => Record::Promotion {
-                credits: *credits,
-                at: *at,
-                expires_at: *expires_at,
-            },
-            RecordBin::Charge {
-                request: q,
-                unit_credits,
-                charge,
-            } => {
-                let request = request(q)?;
-                let charge = charge_state(
-                    &id,
-                    request.units,
-                    request.at,
-                    &request.feature,
-                    *unit_credits,
-                    charge,
-                    lots,
-                )?;
-                Record::Charge { request, charge }
-            }
-            RecordBin::Hold {
-                request: q,
-                ttl_ms,
-                unit_credits,
-                credits,
-                draws,
-                captured,
-                released,
-            } => {
-                let request = request(q)?;
-                let expires_at = request
-                    .at
-                    .add_millis(i64::try_from(*ttl_ms).unwrap_or(i64::MAX))
-                    .map_err(|_| {
-                        snap_err(format!(
-                            "hold '{}' lives too long",
-                            crate::error::clip(&id, 64)
-                        ))
-                    })?;
-                let captured = match captured {
-                    None => None,
-                    Some((units, at, c)) => Some(charge_state(
-                        &id,
-                        *units,
-                        *at,
-                        &request.feature,
-                        *unit_credits,
-                        c,
-                        lots,
-                    )?),
-                };
-                Record::Hold {
-                    result: Hold {
-                        id: id.clone(),
-                        credits: *credits,
-                        units: request.units,
-                        draws: lot_draws(draws, lots)?.1,
-                        expires_at,
-                    },
-                    request,
-                    ttl_ms: *ttl_ms,
-                    unit_credits: *unit_credits,
-                    captured,
-                    released: *released,
-                }
-            }
-            RecordBin::Refund {
-                charge_id,
-                units,
-                at,
-                credits,
-                draws,
-            } => Record::Refund {
-                result: Refund {
-                    charge_id: charge_id.to_string(),
-                    credits: *credits,
-                    units: *units,
-                    draws: lot_draws(draws, lots)?.1,
-                },
-                charge_id: charge_id.to_string(),
-                units: *units,
-                at: *at,
-            },
-        };
+        let record = record_from_bin(&id, r, &bin.features, &bin.catalogs, lots)?;
         previous.clone_from(&id);
         out.push((id, record));
     }
     Ok(out)
+}
+
+/// One record from its binary form, against the tables and lots of its snapshot.
+fn record_from_bin<T: AsRef<str>>(
+    id: &str,
+    r: &RecordBin<'_>,
+    features: &[T],
+    catalogs: &[T],
+    lots: &[Lot],
+) -> Result<Record> {
+    let table = |t: &[T], i: u32, what: &str| -> Result<String> {
+        t.get(i as usize)
+            .map(|s| s.as_ref().to_string())
+            .ok_or_else(|| {
+                snap_err(format!(
+                    "snapshot.records names a {what} its table does not hold"
+                ))
+            })
+    };
+    let request = |r: &RequestBin| -> Result<RequestPayload> {
+        Ok(RequestPayload {
+            feature: table(features, r.feature, "feature")?,
+            tier: r.tier,
+            units: r.units,
+            seconds: r.seconds.map(f64::from_bits),
+            at: r.at,
+            catalog: table(catalogs, r.catalog, "catalog")?,
+        })
+    };
+    Ok(match r {
+        RecordBin::Purchase { credits, at } => Record::Purchase {
+            credits: *credits,
+            at: *at,
+        },
+        RecordBin::Promotion {
+            credits,
+            at,
+            expires_at,
+        } => Record::Promotion {
+            credits: *credits,
+            at: *at,
+            expires_at: *expires_at,
+        },
+        RecordBin::Charge {
+            request: q,
+            unit_credits,
+            charge,
+        } => {
+            let request = request(q)?;
+            let charge = charge_state(
+                id,
+                request.units,
+                request.at,
+                &request.feature,
+                *unit_credits,
+                charge,
+                lots,
+            )?;
+            Record::Charge { request, charge }
+        }
+        RecordBin::Hold {
+            request: q,
+            ttl_ms,
+            unit_credits,
+            credits,
+            draws,
+            captured,
+            released,
+        } => {
+            let request = request(q)?;
+            let expires_at = request
+                .at
+                .add_millis(i64::try_from(*ttl_ms).unwrap_or(i64::MAX))
+                .map_err(|_| {
+                    snap_err(format!(
+                        "hold '{}' lives too long",
+                        crate::error::clip(id, 64)
+                    ))
+                })?;
+            let captured = match captured {
+                None => None,
+                Some((units, at, c)) => Some(charge_state(
+                    id,
+                    *units,
+                    *at,
+                    &request.feature,
+                    *unit_credits,
+                    c,
+                    lots,
+                )?),
+            };
+            Record::Hold {
+                result: Hold {
+                    id: id.to_string(),
+                    credits: *credits,
+                    units: request.units,
+                    draws: lot_draws(draws, lots)?.1,
+                    expires_at,
+                },
+                request,
+                ttl_ms: *ttl_ms,
+                unit_credits: *unit_credits,
+                captured,
+                released: *released,
+            }
+        }
+        RecordBin::Refund {
+            charge_id,
+            units,
+            at,
+            credits,
+            draws,
+        } => Record::Refund {
+            result: Refund {
+                charge_id: charge_id.to_string(),
+                credits: *credits,
+                units: *units,
+                draws: lot_draws(draws, lots)?.1,
+            },
+            charge_id: charge_id.to_string(),
+            units: *units,
+            at: *at,
+        },
+    })
 }
 
 /// Draws `[lot index, credits]` against the snapshot's lots: (index, credits) and the draws with ids and kinds.
@@ -1079,53 +1263,91 @@ mod tests {
         }
     }
 
-    fn charge_record(draw_index: u32) -> String {
-        let bin = RecordsBin {
-            catalogs: vec![Cow::Borrowed("cat-1")],
-            features: vec![Cow::Borrowed("ai_background")],
-            records: vec![(
-                0,
-                Cow::Borrowed("c1"),
-                RecordBin::Charge {
-                    request: RequestBin {
-                        feature: 0,
-                        tier: Tier::General,
-                        units: 1,
-                        seconds: None,
-                        at: Instant::from_millis(5).unwrap(),
-                        catalog: 0,
-                    },
-                    unit_credits: Credits::new(4).unwrap(),
-                    charge: ChargeBin {
-                        credits: Credits::new(4).unwrap(),
-                        draws: vec![(draw_index, Credits::new(4).unwrap())],
-                        refunded_units: 0,
-                        changed: None,
-                    },
+    fn charge(draw: &str) -> Record {
+        let at = Instant::from_millis(5).unwrap();
+        let four = Credits::new(4).unwrap();
+        Record::Charge {
+            request: RequestPayload {
+                feature: "ai_background".to_string(),
+                tier: Tier::General,
+                units: 1,
+                seconds: None,
+                at,
+                catalog: "cat-1".to_string(),
+            },
+            charge: ChargeState {
+                result: Charge {
+                    id: "c1".to_string(),
+                    credits: four,
+                    units: 1,
+                    draws: vec![Draw {
+                        lot_id: draw.to_string(),
+                        kind: Kind::Purchased,
+                        credits: four,
+                    }],
+                    at,
                 },
-            )],
-        };
-        use base64::Engine as _;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(postcard::to_allocvec(&bin).unwrap())
+                feature: "ai_background".to_string(),
+                unit_credits: four,
+                refunded_units: 0,
+                remaining: vec![(0, four)],
+                changed: at,
+            },
+        }
+    }
+
+    fn purchase(ms: i64) -> Record {
+        Record::Purchase {
+            credits: Credits::new(1).unwrap(),
+            at: Instant::from_millis(ms).unwrap(),
+        }
+    }
+
+    /// A record's text as a fresh wallet would write it (no piece kept).
+    fn fresh_text(records: &Records, lots: &[&Lot]) -> String {
+        write(&records.clone(), lots)
+    }
+
+    fn write(records: &Records, lots: &[&Lot]) -> String {
+        records_text(records, lots).to_string()
+    }
+
+    /// The records, with what loading rebuilds against the snapshot's own lot order (the lot indices still
+    /// refundable) left out, and each charge's result named by its record as loading names it.
+    fn list(records: &Records) -> Vec<(String, Record)> {
+        records
+            .iter()
+            .cloned()
+            .map(|(id, mut r)| {
+                if let Record::Charge { charge, .. } = &mut r {
+                    charge.remaining.clear();
+                    charge.result.id.clone_from(&id);
+                }
+                (id, r)
+            })
+            .collect()
     }
 
     #[test]
     fn binary_records_round_trip_and_refuse_a_lot_index_out_of_range() {
         let lots = [lot("a")];
-        let read = records_from_text(&charge_record(0), &lots).unwrap();
-        assert_eq!(read.len(), 1);
-        let (id, record) = &read[0];
-        assert_eq!(id, "c1");
-        let keys = LotKeys::of(&[&lots[0]]);
-        let again = records_text(read.iter().map(|(i, r)| (i.as_str(), r)), &keys);
-        assert_eq!(again, charge_record(0));
-        let Record::Charge { charge, .. } = record else {
-            panic!("{record:?}")
-        };
-        assert_eq!(charge.result.draws[0].lot_id, "a");
-        let e = records_from_text(&charge_record(1), &lots).unwrap_err();
+        let mut records = Records::default();
+        records.insert("c1".to_string(), charge("a"));
+        let text = write(&records, &[&lots[0]]);
+        let read = records_from_text(text.clone(), &lots).unwrap();
+        assert_eq!(list(&read), list(&records));
+        // Read back and written again: the same text, from the kept pieces.
+        assert_eq!(write(&read, &[&lots[0]]), text);
+        // The same piece against a snapshot without that lot.
+        let e = records_from_text(text.clone(), &[]).unwrap_err();
         assert_eq!(e.code, ErrorCode::Snapshot);
+        assert!(e.message.contains("lot"), "{e}");
+        // A draw of a lot the snapshot does not hold (index 1 of a one-lot list).
+        let two = [lot("a"), lot("b")];
+        let mut other = Records::default();
+        other.insert("c1".to_string(), charge("b"));
+        let text = write(&other, &[&two[0], &two[1]]);
+        let e = records_from_text(text, &lots).unwrap_err();
         assert!(e.message.contains("lot"), "{e}");
     }
 
@@ -1133,22 +1355,38 @@ mod tests {
     fn binary_records_refuse_trailing_bytes_and_bad_text() {
         use base64::Engine as _;
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut bytes = engine.decode(charge_record(0)).unwrap();
+        let lots = [lot("a")];
+        let mut records = Records::default();
+        records.insert("c1".to_string(), charge("a"));
+        let text = write(&records, &[&lots[0]]);
+        let (head, piece) = text.split_once('.').unwrap();
+        let mut bytes = engine.decode(piece).unwrap();
         bytes.push(0);
-        let e = records_from_text(&engine.encode(&bytes), &[lot("a")]).unwrap_err();
+        let e = records_from_text(format!("{head}.{}", engine.encode(&bytes)), &lots).unwrap_err();
         assert!(e.message.contains("after"), "{e}");
-        for bad in ["***", "AA=", ""] {
+        for bad in [
+            "***".to_string(),
+            "AA=".to_string(),
+            String::new(),
+            format!("{text}."),
+            format!("{head}..{piece}"),
+            format!("{piece}.{head}"),
+            format!("{text}.{piece}"),
+        ] {
             assert_eq!(
-                records_from_text(bad, &[lot("a")]).unwrap_err().code,
-                ErrorCode::Snapshot
+                records_from_text(bad.clone(), &lots).unwrap_err().code,
+                ErrorCode::Snapshot,
+                "{bad}"
             );
         }
+        // No records at all: the tables alone.
+        let empty = write(&Records::default(), &[]);
+        assert!(records_from_text(empty, &[]).unwrap().is_empty());
     }
 
     #[test]
     fn record_ids_share_prefixes_and_come_back_whole() {
         let lots = [lot("a")];
-        let keys = LotKeys::of(&[&lots[0]]);
         let ids = [
             "gen-100",
             "gen-101",
@@ -1157,13 +1395,86 @@ mod tests {
             "h\u{e9}llz",
             "z",
         ];
-        let record = Record::Purchase {
-            credits: Credits::new(1).unwrap(),
-            at: Instant::from_millis(1).unwrap(),
-        };
-        let text = records_text(ids.iter().map(|id| (*id, &record)), &keys);
-        let back = records_from_text(&text, &lots).unwrap();
+        let mut records = Records::default();
+        for id in ids {
+            records.insert(id.to_string(), purchase(1));
+        }
+        let text = write(&records, &[&lots[0]]);
+        let back = records_from_text(text, &lots).unwrap();
         let back: Vec<&str> = back.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(back, ids);
+    }
+
+    /// The pieces kept between saves never go stale unnoticed: after inserts before, between and after kept
+    /// records, changes, removals and lots leaving, each save reads back as exactly the records, and reads back
+    /// equal to what a wallet keeping nothing writes.
+    #[test]
+    fn kept_pieces_follow_every_change() {
+        let all = [lot("a"), lot("b"), lot("c")];
+        let refs: Vec<&Lot> = all.iter().collect();
+        let mut records = Records::default();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut lots: &[&Lot] = &refs;
+        for step in 0..400 {
+            match next() % 6 {
+                0 | 1 => {
+                    let prefix = ["gen-", "gen-1", "g", "gen-12", "h\u{e9}"][(next() % 5) as usize];
+                    let id = format!("{prefix}{}", next() % 100);
+                    let draw = ["a", "b", "c"][(next() % 3) as usize];
+                    let r = if next() % 2 == 0 {
+                        charge(draw)
+                    } else {
+                        purchase(step)
+                    };
+                    // A lot a record names stays in the snapshot (as Wallet::live_lots keeps it).
+                    if lots.iter().any(|l| l.id == draw) {
+                        records.insert(id, r);
+                    }
+                }
+                2 => {
+                    let ids: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
+                    if let Some(id) = ids.get((next() % 50) as usize) {
+                        if let Some(Record::Purchase { credits, .. }) = records.get_mut(id) {
+                            *credits = Credits::new(2 + step as u64).unwrap();
+                        }
+                    }
+                }
+                3 if step % 4 == 0 => {
+                    let cut = next() % 7;
+                    let mut k = 0u64;
+                    records.retain(|_| {
+                        k += 1;
+                        k % 7 != cut
+                    });
+                }
+                4 if step == 200 => {
+                    // Lot "a" leaves: nothing names it any more.
+                    records.retain(|(_, r)| r.lot_ids().all(|id| id != "a"));
+                    lots = &refs[1..];
+                }
+                _ => {}
+            }
+            if next() % 3 == 0 {
+                let text = write(&records, lots);
+                let owned: Vec<Lot> = lots.iter().map(|l| (*l).clone()).collect();
+                let back = records_from_text(text.clone(), &owned).unwrap();
+                assert_eq!(list(&back), list(&records), "step {step}");
+                let fresh = records_from_text(fresh_text(&records, lots), &owned).unwrap();
+                assert_eq!(list(&fresh), list(&records), "step {step}");
+                // A wallet read from this text writes it again unchanged.
+                assert_eq!(write(&back, lots), text, "step {step}");
+            }
+        }
+        assert!(
+            records.len() > 20,
+            "the walk kept {} records",
+            records.len()
+        );
     }
 }

@@ -49,7 +49,7 @@ struct SnapshotOut<'a> {
     lots: Vec<&'a Lot>,
     holds: Vec<OpenHold>,
     /// The idempotency records, compact and binary (`crate::codec::RecordsBin`), as base64url text.
-    records: String,
+    records: &'a str,
     ledger: &'a [LedgerEntry],
 }
 
@@ -179,7 +179,8 @@ impl Wallet {
     /// hold draws on it (hold indices renumbered). A wallet loaded from it prices and previews exactly like the full
     /// one, but is a read copy: it is never stored back as the account's wallet.
     pub fn to_compact_snapshot(&self) -> Vec<u8> {
-        let (lots, holds, keys) = self.kept_parts(true);
+        let (lots, holds) = self.kept_parts(true);
+        let keys = LotKeys::of(&lots);
         let records = self
             .records
             .iter()
@@ -230,8 +231,8 @@ impl Wallet {
     }
 
     /// The lots a snapshot keeps (all, or for a compact one those with credits or under an open hold), the open
-    /// holds with their lot indices renumbered to match, and the kept lots' keys.
-    fn kept_parts(&self, compact: bool) -> (Vec<&Lot>, Vec<OpenHold>, LotKeys<'_>) {
+    /// holds with their lot indices renumbered to match.
+    fn kept_parts(&self, compact: bool) -> (Vec<&Lot>, Vec<OpenHold>) {
         let s = &self.state;
         // Every live lot (with credits, or named by an open hold or a retained record: `live_lots`); a compact
         // snapshot keeps only lots with credits or under an open hold.
@@ -262,15 +263,25 @@ impl Wallet {
             }
             holds.push(h);
         }
-        let keys = LotKeys::of(&kept);
-        (kept, holds, keys)
+        (kept, holds)
     }
 
     fn snapshot_text(&self) -> String {
+        self.snapshot_parts(|head, records| crate::codec::to_json(&SnapshotOut { records, ..head }))
+    }
+
+    /// The snapshot in two parts for a host that builds it as an object: the JSON text of everything but the
+    /// records (whose `records` member is ""), and the records text to put there. Nothing is written twice and the
+    /// long records text is never scanned for escapes (base64url and '.' need none).
+    pub fn snapshot_json_parts<T>(&self, f: impl FnOnce(&str, &str) -> T) -> T {
+        self.snapshot_parts(|head, records| f(&crate::codec::to_json(&head), records))
+    }
+
+    fn snapshot_parts<T>(&self, f: impl FnOnce(SnapshotOut<'_>, &str) -> T) -> T {
         let s = &self.state;
-        let (kept, holds, keys) = self.kept_parts(false);
-        let records = self.records.iter().map(|(id, r)| (id.as_str(), r));
-        let out = SnapshotOut {
+        let (lots, holds) = self.kept_parts(false);
+        let records = records_text(&self.records, &lots);
+        let head = SnapshotOut {
             format: FORMAT,
             version: VERSION,
             time_zone: self.tz.name(),
@@ -281,12 +292,12 @@ impl Wallet {
             had_trial: s.had_trial,
             had_membership: s.had_membership,
             last_daily_login_day: s.last_daily_day,
-            lots: kept,
+            lots,
             holds,
-            records: records_text(records, &keys),
+            records: "",
             ledger: &self.ledger,
         };
-        crate::codec::to_json(&out)
+        f(head, &records)
     }
 
     pub fn from_snapshot_json(text: &str) -> Result<Wallet> {
@@ -323,9 +334,7 @@ impl Wallet {
         let mut records = Records::default();
         match doc.records {
             RecordsIn::Text(text) if version_2 => {
-                for (id, r) in records_from_text(&text, &lots)? {
-                    add_record(&mut records, id, r)?;
-                }
+                records = records_from_text(text, &lots)?;
             }
             RecordsIn::Json(raw) if !version_2 => {
                 if raw.0.len() > MAX_LEDGER_ENTRIES {

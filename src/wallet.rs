@@ -159,6 +159,17 @@ impl Record {
         }
     }
 
+    /// When a record that can be forgotten was made (its last change is never earlier); `None` for purchases and
+    /// promotions, which are kept for the wallet's life.
+    fn made(&self) -> Option<Instant> {
+        match self {
+            Record::Purchase { .. } | Record::Promotion { .. } => None,
+            Record::Charge { charge, .. } => Some(charge.result.at.min(charge.changed)),
+            Record::Hold { request, .. } => Some(request.at),
+            Record::Refund { at, .. } => Some(*at),
+        }
+    }
+
     /// Lots the record names: its draws, and for a charge the draws still refundable (by index).
     pub(crate) fn lot_ids(&self) -> impl Iterator<Item = &str> {
         let (a, b): (&[Draw], &[Draw]) = match self {
@@ -229,61 +240,182 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
-/// Caller ids and what they were used for, kept sorted by id (a map without the map's code size).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Records(Vec<(String, Record)>);
+/// Caller ids and what they were used for, kept sorted by id (a map without the map's code size), with each
+/// record's piece of the version-2 snapshot text kept until the record changes ([`RecordsText`]).
+#[derive(Debug, Default)]
+pub struct Records {
+    list: Vec<(String, Record)>,
+    /// No record that can be forgotten was made before this instant (`None`: none was): a record's last change is
+    /// never before it was made, so a mutation whose window starts before it has nothing to forget and skips the
+    /// scan. Lowered by every insert, made exact by every scan.
+    made_after: Option<Instant>,
+    /// Each record's piece of the last written (or read) snapshot text, and what the pieces were written against.
+    pub(crate) text: std::cell::RefCell<RecordsText>,
+}
+
+/// One record's piece of the version-2 `records` text (`crate::codec::records_text`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seg {
+    /// Must be written anew: the record changed, is new, or the id before it changed.
+    Stale,
+    /// Bytes `start..end` of [`RecordsText::text`], and which lots the piece names: bit `j` for the lot at index
+    /// `j` of [`RecordsText::lots`], bit 63 for one at index 63 or later ([`MORE_LOTS`]).
+    Kept(u32, u32, u64),
+}
+
+/// The bit of a kept piece's lot mask that says it names a lot past the first 63 (its lots are then read by id).
+pub const MORE_LOTS: u64 = 1 << 63;
+
+/// What a snapshot's records text was last written (or read) as: the text, and the lot order and string tables its
+/// pieces name lots, features and catalogs by. Never part of the wallet's identity.
+#[derive(Debug, Default)]
+pub struct RecordsText {
+    pub(crate) text: String,
+    /// The buffer the next save writes into (the text before last).
+    pub(crate) spare: String,
+    /// The piece of each record (the index of [`Records`]' list), or `Stale` when it must be written anew.
+    pub(crate) segs: Vec<Seg>,
+    /// Ids of the lots the pieces name by index, in snapshot order (a later snapshot keeps them valid only while
+    /// its lot list starts with these).
+    pub(crate) lots: Vec<String>,
+    pub(crate) features: Vec<String>,
+    pub(crate) catalogs: Vec<String>,
+}
+
+impl Clone for Records {
+    fn clone(&self) -> Self {
+        Records {
+            list: self.list.clone(),
+            made_after: self.made_after,
+            text: std::cell::RefCell::new(RecordsText {
+                segs: vec![Seg::Stale; self.list.len()],
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+impl PartialEq for Records {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
 
 impl Records {
     fn find(&self, id: &str) -> std::result::Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(id))
+        self.list.binary_search_by(|(k, _)| k.as_str().cmp(id))
+    }
+    /// Marks record `i` (if any) to be written anew.
+    fn segs(&mut self) -> &mut Vec<Seg> {
+        &mut self.text.get_mut().segs
+    }
+    fn stale(&mut self, i: usize) {
+        if let Some(s) = self.segs().get_mut(i) {
+            *s = Seg::Stale;
+        }
+    }
+    fn all_stale(&mut self) {
+        for s in self.segs() {
+            *s = Seg::Stale;
+        }
     }
     pub fn get(&self, id: &str) -> Option<&Record> {
         self.find(id)
             .ok()
-            .and_then(|i| self.0.get(i))
+            .and_then(|i| self.list.get(i))
             .map(|(_, r)| r)
     }
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
         let i = self.find(id).ok()?;
-        self.0.get_mut(i).map(|(_, r)| r)
+        self.stale(i);
+        self.list.get_mut(i).map(|(_, r)| r)
     }
     /// Inserts or replaces; returns whether the id was new.
     pub fn insert(&mut self, id: String, record: Record) -> bool {
+        self.insert_with(id, record, Seg::Stale)
+    }
+    /// Inserts a record read from a snapshot with its piece of that snapshot's text.
+    pub(crate) fn insert_with(&mut self, id: String, record: Record, seg: Seg) -> bool {
+        if let Some(t) = record.made() {
+            self.made_after = Some(self.made_after.map_or(t, |m| m.min(t)));
+        }
+        if self.segs().len() != self.list.len() {
+            // Never expected: every change keeps the two in step. Write everything anew rather than misname.
+            let n = self.list.len();
+            *self.segs() = vec![Seg::Stale; n];
+        }
         // After the last id (a snapshot's records come in id order): no search.
-        if self.0.last().is_none_or(|(k, _)| k.as_str() < id.as_str()) {
-            self.0.push((id, record));
+        if self
+            .list
+            .last()
+            .is_none_or(|(k, _)| k.as_str() < id.as_str())
+        {
+            self.list.push((id, record));
+            self.segs().push(seg);
             return true;
         }
         match self.find(&id) {
             Ok(i) => {
-                if let Some(slot) = self.0.get_mut(i) {
+                if let Some(slot) = self.list.get_mut(i) {
                     slot.1 = record;
                 }
+                self.stale(i);
                 false
             }
             Err(i) => {
-                self.0.insert(i, (id, record));
+                self.list.insert(i, (id, record));
+                // The next record's piece stays right: it names its id by the bytes it shares with the id before
+                // it, and an id sorted between two shares every byte those two share.
+                self.segs().insert(i, Seg::Stale);
                 true
             }
         }
     }
     pub fn iter(&self) -> impl Iterator<Item = &(String, Record)> {
-        self.0.iter()
+        self.list.iter()
     }
-    fn retain(&mut self, keep: impl FnMut(&(String, Record)) -> bool) {
-        self.0.retain(keep);
+    /// The earliest instant a record that can be forgotten was made (a lower bound; see `made_after`).
+    pub(crate) fn made_after(&self) -> Option<Instant> {
+        self.made_after
+    }
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&(String, Record)) -> bool) {
+        let mask: Vec<bool> = self.list.iter().map(keep).collect();
+        self.made_after = self
+            .list
+            .iter()
+            .zip(&mask)
+            .filter(|(_, k)| **k)
+            .filter_map(|((_, r), _)| r.made())
+            .min();
+        if mask.iter().all(|k| *k) {
+            return;
+        }
+        // A kept record right after a dropped one: the id before it changed.
+        let mut after_dropped = false;
+        for (s, &k) in self.segs().iter_mut().zip(&mask) {
+            if k && after_dropped {
+                *s = Seg::Stale;
+            }
+            after_dropped = !k;
+        }
+        let mut m = mask.iter();
+        self.list.retain(|_| m.next().copied().unwrap_or(true));
+        let mut m = mask.iter();
+        self.segs().retain(|_| m.next().copied().unwrap_or(true));
     }
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Record> {
-        self.0.iter_mut().map(|(_, r)| r)
+        self.all_stale();
+        self.list.iter_mut().map(|(_, r)| r)
     }
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Record)> {
-        self.0.iter_mut().map(|(k, r)| (k.as_str(), r))
+        self.all_stale();
+        self.list.iter_mut().map(|(k, r)| (k.as_str(), r))
     }
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 }
 
@@ -552,6 +684,16 @@ impl Wallet {
     fn forget(&mut self, at: Instant, expired: usize) {
         let before = self.records.len();
         let window = self.window_ms();
+        if self
+            .records
+            .made_after()
+            .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
+        {
+            // Nothing forgettable is old enough (see `Records::made_after`).
+            let dead = expired.min(u32::MAX as usize) as u32;
+            self.dead.since_prune = self.dead.since_prune.saturating_add(dead);
+            return;
+        }
         let holds = &self.state.holds;
         self.records.retain(|(id, r)| {
             let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| &h.id == id);
@@ -567,28 +709,54 @@ impl Wallet {
     pub(crate) fn live_lots(&self) -> Vec<bool> {
         let lots = &self.state.lots;
         let mut keep: Vec<bool> = lots.iter().map(|l| !l.credits.is_zero()).collect();
-        let mut mark = |i: usize| {
-            if let Some(k) = keep.get_mut(i) {
-                *k = true;
-            }
-        };
         for h in &self.state.holds {
             for &(i, _) in &h.takes {
-                mark(i);
+                if let Some(k) = keep.get_mut(i) {
+                    *k = true;
+                }
             }
         }
-        // Lot ids -> indices, sorted, for the records' draws (which name lots by id).
-        let mut by_id: Vec<(&str, usize)> = lots
+        // The lots nothing has kept yet (usually a few, often none): does a record's draw name one of them?
+        let mut open: Vec<(&str, usize)> = lots
             .iter()
+            .zip(&keep)
             .enumerate()
-            .map(|(i, l)| (l.id.as_str(), i))
+            .filter(|(_, (_, k))| !**k)
+            .map(|(i, (l, _))| (l.id.as_str(), i))
             .collect();
-        by_id.sort_unstable();
-        for (_, r) in self.records.iter() {
+        if open.is_empty() {
+            return keep;
+        }
+        let mut by_id = |r: &Record, open: &mut Vec<(&str, usize)>| {
             for id in r.lot_ids() {
-                if let Ok(k) = by_id.binary_search_by(|(x, _)| (*x).cmp(id)) {
-                    if let Some(&(_, i)) = by_id.get(k) {
-                        mark(i);
+                if let Some(k) = open.iter().position(|(x, _)| *x == id) {
+                    let (_, i) = open.swap_remove(k);
+                    if let Some(k) = keep.get_mut(i) {
+                        *k = true;
+                    }
+                }
+            }
+        };
+        // A record whose piece of the last snapshot text is kept names the lots of its mask: one OR per record,
+        // no string compared. Records changed since, and pieces naming a lot past the first 63, are read by id.
+        let text = self.records.text.try_borrow().ok();
+        let pieces = text
+            .as_ref()
+            .map(|c| &c.segs)
+            .filter(|segs| segs.len() == self.records.len());
+        let mut named = 0u64;
+        for (k, (_, r)) in self.records.iter().enumerate() {
+            match pieces.and_then(|p| p.get(k)) {
+                Some(Seg::Kept(_, _, m)) if m & MORE_LOTS == 0 => named |= m,
+                _ => by_id(r, &mut open),
+            }
+        }
+        if let Some(c) = &text {
+            for (id, i) in open {
+                let j = c.lots.iter().position(|x| x == id);
+                if j.is_some_and(|j| j < 63 && named >> j & 1 == 1) {
+                    if let Some(k) = keep.get_mut(i) {
+                        *k = true;
                     }
                 }
             }

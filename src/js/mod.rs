@@ -17,9 +17,6 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
-#[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
 thread_local! {
     static DEFAULT_CATALOG: RefCell<Option<Rc<CoreCatalog>>> = const { RefCell::new(None) };
     /// Live catalogs by content id, so a `catalog` option (a `Catalog` handle) can be resolved from its `id`.
@@ -194,7 +191,20 @@ impl JsWallet {
 
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsResult<JsValue> {
-        self.read(|w| json_to_js(&w.to_snapshot_json()?))
+        // Everything but the records through one JSON.parse, then the records text as one string: the long
+        // base64url text is neither scanned for escapes nor parsed.
+        self.read(|w| {
+            w.snapshot_json_parts(|head, records| {
+                let doc = json_to_js(head)?;
+                Reflect::set(
+                    &doc,
+                    &JsValue::from_str("records"),
+                    &JsValue::from_str(records),
+                )
+                .map_err(|_| Error::bad_request("cannot convert the result"))?;
+                Ok(doc)
+            })
+        })
     }
 
     /// The serial number of the token this wallet was verified from (0: not from a remembered token).
