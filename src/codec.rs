@@ -156,6 +156,16 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// JSON text written into a buffer of `capacity` bytes to start with (no regrowing for a text of about that size).
+pub fn to_json_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
+    let mut out = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut out, value) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// A value from JSON text, or `code` with what serde_json found wrong (`what` names the document).
 pub fn from_json<'a, T: Deserialize<'a>>(text: &'a str, what: &str, code: ErrorCode) -> Result<T> {
     serde_json::from_str(text).map_err(|e| json_error(what, code, text, &e))
@@ -665,19 +675,48 @@ fn write_records(records: &Records, kept: &[&Lot], c: &mut RecordsText) {
     out.clear();
     out.reserve(c.text.len() + fresh.len() + 2 * bytes.len() + 8);
     b64.encode_string(&bytes, &mut out);
+    // Kept pieces that lie next to each other in the last text (most of them) are copied as one run, with the dots
+    // between them: a save copies a few runs, not a piece per record.
     let mut spans = spans.into_iter().peekable();
+    let mut run: Option<(usize, usize)> = None; // bytes of the last text, from the dot before the run's first piece
+    let mut run_at = 0; // where the run goes in `out`
+    let flush = |run: &mut Option<(usize, usize)>, out: &mut String| {
+        if let Some((s, e)) = run.take() {
+            // A range the last text does not have would leave pieces empty: loading fails loudly, never misreads.
+            out.push_str(c.text.get(s..e).unwrap_or_default());
+        }
+    };
     for (i, seg) in c.segs.iter_mut().enumerate() {
-        let (piece, mask) = match (spans.next_if(|f| f.0 == i), *seg) {
-            (Some((_, s, e, m)), _) => (fresh.get(s..e), m),
-            (None, Seg::Kept(s, e, m)) => (c.text.get(s as usize..e as usize), m),
-            (None, Seg::Stale) => (None, MORE_LOTS),
+        let kept = match (spans.next_if(|f| f.0 == i), *seg) {
+            (Some((_, s, e, m)), _) => Err((fresh.get(s..e), m)),
+            (None, Seg::Kept(s, e, m)) if s >= 1 => Ok((s as usize, e as usize, m)),
+            // Every stale piece was written above.
+            (None, _) => Err((None, MORE_LOTS)),
         };
-        out.push('.');
-        let start = out.len();
-        // Every stale piece was written above; an empty piece would fail loading loudly, never misread.
-        out.push_str(piece.unwrap_or_default());
-        *seg = Seg::Kept(start as u32, out.len() as u32, mask);
+        match kept {
+            Ok((s, e, m)) => {
+                match &mut run {
+                    Some((_, end)) if *end == s - 1 => *end = e,
+                    _ => {
+                        flush(&mut run, &mut out);
+                        run = Some((s - 1, e));
+                        run_at = out.len();
+                    }
+                }
+                let from = run.map_or(s - 1, |(rs, _)| rs);
+                let start = run_at + (s - from);
+                *seg = Seg::Kept(start as u32, (start + (e - s)) as u32, m);
+            }
+            Err((piece, m)) => {
+                flush(&mut run, &mut out);
+                out.push('.');
+                let start = out.len();
+                out.push_str(piece.unwrap_or_default());
+                *seg = Seg::Kept(start as u32, out.len() as u32, m);
+            }
+        }
     }
+    flush(&mut run, &mut out);
     c.spare = std::mem::replace(&mut c.text, out);
 }
 

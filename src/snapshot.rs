@@ -274,7 +274,10 @@ impl Wallet {
     /// records (whose `records` member is ""), and the records text to put there. Nothing is written twice and the
     /// long records text is never scanned for escapes (base64url and '.' need none).
     pub fn snapshot_json_parts<T>(&self, f: impl FnOnce(&str, &str) -> T) -> T {
-        self.snapshot_parts(|head, records| f(&crate::codec::to_json(&head), records))
+        // About what the text takes: a few hundred bytes of members, lots and open holds, ledger entries.
+        let size =
+            512 + 224 * (self.state.lots.len() + self.state.holds.len()) + 192 * self.ledger.len();
+        self.snapshot_parts(|head, records| f(&crate::codec::to_json_sized(&head, size), records))
     }
 
     fn snapshot_parts<T>(&self, f: impl FnOnce(SnapshotOut<'_>, &str) -> T) -> T {

@@ -378,15 +378,20 @@ impl Records {
     pub(crate) fn made_after(&self) -> Option<Instant> {
         self.made_after
     }
-    pub(crate) fn retain(&mut self, keep: impl FnMut(&(String, Record)) -> bool) {
-        let mask: Vec<bool> = self.list.iter().map(keep).collect();
-        self.made_after = self
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&(String, Record)) -> bool) {
+        let mut made_after: Option<Instant> = None;
+        let mask: Vec<bool> = self
             .list
             .iter()
-            .zip(&mask)
-            .filter(|(_, k)| **k)
-            .filter_map(|((_, r), _)| r.made())
-            .min();
+            .map(|item| {
+                let k = keep(item);
+                if let Some(t) = item.1.made().filter(|_| k) {
+                    made_after = Some(made_after.map_or(t, |m| m.min(t)));
+                }
+                k
+            })
+            .collect();
+        self.made_after = made_after;
         if mask.iter().all(|k| *k) {
             return;
         }
