@@ -443,8 +443,15 @@ export function fastPaths({ Wallet, Catalog, memory, internal, readers }) {
     const rec = check(this);
     let k = rec.kept;
     if (k === null || k.json === null) {
+      // The first save after a change (a host's usual call) keeps nothing: copying costs about as much as the
+      // module's own answer from its kept records text. A second call on the unchanged wallet keeps a copy.
       const snapshot = generic.call(this);
       k = kept(rec);
+      k.json = { value: undefined, copy: null };
+      return snapshot;
+    }
+    if (k.json.copy === null) {
+      const snapshot = generic.call(this);
       k.json = { value: clone(snapshot), copy: snapshotCopier(snapshot) };
       return snapshot;
     }

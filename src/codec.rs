@@ -28,6 +28,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 const SNAP: ErrorCode = ErrorCode::Snapshot;
 
@@ -733,9 +734,13 @@ pub fn records_from_text(text: String, lots: &[Lot]) -> Result<Records> {
     let head = pieces.next().unwrap_or_default();
     b64.decode_vec(head, &mut bytes).map_err(|_| not_text())?;
     let (catalogs, features): (Vec<&str>, Vec<&str>) = whole(&bytes, "its tables")?;
-    let catalogs: Vec<String> = catalogs.into_iter().map(str::to_string).collect();
-    let features: Vec<String> = features.into_iter().map(str::to_string).collect();
+    let catalogs: Vec<Arc<str>> = catalogs.into_iter().map(Arc::from).collect();
+    let features: Vec<Arc<str>> = features.into_iter().map(Arc::from).collect();
     let mut records = Records::default();
+    // Room for the snapshot's records and a quarter more: the wallet's next records insert without moving the list
+    // (a list at capacity would be copied whole by the first charge, measured at 0.5 ms).
+    let n = text.bytes().filter(|b| *b == b'.').count();
+    records.reserve(n + n / 4 + 16);
     let mut previous = String::new();
     let mut end = head.len();
     for piece in pieces {
@@ -744,10 +749,11 @@ pub fn records_from_text(text: String, lots: &[Lot]) -> Result<Records> {
         bytes.clear();
         b64.decode_vec(piece, &mut bytes).map_err(|_| not_text())?;
         let (shared, rest, bin): (u32, &str, RecordBin<'_>) = whole(&bytes, "a record")?;
-        let mut id = previous
+        let before = previous
             .get(..shared as usize)
-            .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?
-            .to_string();
+            .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?;
+        let mut id = String::with_capacity(before.len() + rest.len());
+        id.push_str(before);
         id.push_str(rest);
         let record = record_from_bin(&id, &bin, &features, &catalogs, lots)?;
         previous.clone_from(&id);
@@ -763,8 +769,8 @@ pub fn records_from_text(text: String, lots: &[Lot]) -> Result<Records> {
     t.spare = String::with_capacity(text.len() + text.len() / 8 + 64);
     t.text = text;
     t.lots = lots.iter().map(|l| l.id.clone()).collect();
-    t.features = features;
-    t.catalogs = catalogs;
+    t.features = features.iter().map(|f| f.to_string()).collect();
+    t.catalogs = catalogs.iter().map(|c| c.to_string()).collect();
     Ok(records)
 }
 
@@ -802,6 +808,8 @@ fn whole<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
 /// Reads the binary records of a compact snapshot against its lots.
 pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(String, Record)>> {
     let mut out: Vec<(String, Record)> = Vec::with_capacity(bin.records.len());
+    let features: Vec<Arc<str>> = bin.features.iter().map(|f| Arc::from(f.as_ref())).collect();
+    let catalogs: Vec<Arc<str>> = bin.catalogs.iter().map(|c| Arc::from(c.as_ref())).collect();
     let mut previous = String::new();
     for (shared, rest, r) in &bin.records {
         let mut id = previous
@@ -809,7 +817,7 @@ pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(Strin
             .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?
             .to_string();
         id.push_str(rest);
-        let record = record_from_bin(&id, r, &bin.features, &bin.catalogs, lots)?;
+        let record = record_from_bin(&id, r, &features, &catalogs, lots)?;
         previous.clone_from(&id);
         out.push((id, record));
     }
@@ -817,21 +825,19 @@ pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(Strin
 }
 
 /// One record from its binary form, against the tables and lots of its snapshot.
-fn record_from_bin<T: AsRef<str>>(
+fn record_from_bin(
     id: &str,
     r: &RecordBin<'_>,
-    features: &[T],
-    catalogs: &[T],
+    features: &[Arc<str>],
+    catalogs: &[Arc<str>],
     lots: &[Lot],
 ) -> Result<Record> {
-    let table = |t: &[T], i: u32, what: &str| -> Result<String> {
-        t.get(i as usize)
-            .map(|s| s.as_ref().to_string())
-            .ok_or_else(|| {
-                snap_err(format!(
-                    "snapshot.records names a {what} its table does not hold"
-                ))
-            })
+    let table = |t: &[Arc<str>], i: u32, what: &str| -> Result<Arc<str>> {
+        t.get(i as usize).cloned().ok_or_else(|| {
+            snap_err(format!(
+                "snapshot.records names a {what} its table does not hold"
+            ))
+        })
     };
     let request = |r: &RequestBin| -> Result<RequestPayload> {
         Ok(RequestPayload {
@@ -966,7 +972,7 @@ fn charge_state(
     id: &str,
     units: u64,
     at: Instant,
-    feature: &str,
+    feature: &Arc<str>,
     unit_credits: Credits,
     c: &ChargeBin,
     lots: &[Lot],
@@ -987,7 +993,7 @@ fn charge_state(
             draws,
             at,
         },
-        feature: feature.to_string(),
+        feature: feature.clone(),
         unit_credits,
         refunded_units: c.refunded_units,
         remaining,
@@ -1116,7 +1122,7 @@ impl ChargeStateV1 {
                 draws: r.draws,
                 at,
             },
-            feature: self.feature.to_string(),
+            feature: Arc::from(self.feature.as_str()),
             unit_credits: self.unit_credits,
             refunded_units: self.refunded_units,
             remaining: self.remaining,
@@ -1277,11 +1283,11 @@ fn payload_v1(p: Option<PayloadV1>, path: &str) -> Result<RequestPayload> {
             p.seconds_bits.flatten().as_deref(),
             &format!("{path}.request.secondsBits"),
         )?,
-        feature: p.feature.to_string(),
+        feature: Arc::from(p.feature.as_str()),
         tier: p.tier,
         units: p.units,
         at: p.at,
-        catalog: p.catalog.to_string(),
+        catalog: Arc::from(p.catalog.as_str()),
     })
 }
 
@@ -1307,12 +1313,12 @@ mod tests {
         let four = Credits::new(4).unwrap();
         Record::Charge {
             request: RequestPayload {
-                feature: "ai_background".to_string(),
+                feature: "ai_background".into(),
                 tier: Tier::General,
                 units: 1,
                 seconds: None,
                 at,
-                catalog: "cat-1".to_string(),
+                catalog: "cat-1".into(),
             },
             charge: ChargeState {
                 result: Charge {
@@ -1326,7 +1332,7 @@ mod tests {
                     }],
                     at,
                 },
-                feature: "ai_background".to_string(),
+                feature: "ai_background".into(),
                 unit_credits: four,
                 refunded_units: 0,
                 remaining: vec![(0, four)],
@@ -1356,7 +1362,7 @@ mod tests {
     fn list(records: &Records) -> Vec<(String, Record)> {
         records
             .iter()
-            .cloned()
+            .map(|(id, r)| (id.clone(), r.clone()))
             .map(|(id, mut r)| {
                 if let Record::Charge { charge, .. } = &mut r {
                     charge.remaining.clear();
@@ -1487,14 +1493,14 @@ mod tests {
                 3 if step % 4 == 0 => {
                     let cut = next() % 7;
                     let mut k = 0u64;
-                    records.retain(|_| {
+                    records.retain(|_, _| {
                         k += 1;
                         k % 7 != cut
                     });
                 }
                 4 if step == 200 => {
                     // Lot "a" leaves: nothing names it any more.
-                    records.retain(|(_, r)| r.lot_ids().all(|id| id != "a"));
+                    records.retain(|_, r| r.lot_ids().all(|id| id != "a"));
                     lots = &refs[1..];
                 }
                 _ => {}

@@ -184,7 +184,7 @@ impl Wallet {
         let records = self
             .records
             .iter()
-            .filter(|(id, _)| self.state.holds.iter().any(|h| &h.id == id))
+            .filter(|(id, _)| self.state.holds.iter().any(|h| &h.id == *id))
             .map(|(id, r)| (id.as_str(), r));
         let s = &self.state;
         let out = CompactBin {

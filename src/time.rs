@@ -151,6 +151,49 @@ impl Cursor<'_> {
 }
 
 fn parse_iso(text: &str) -> Option<Result<Instant>> {
+    match parse_canonical(text) {
+        Some(found) => found,
+        None => parse_general(text),
+    }
+}
+
+/// The form this engine and JavaScript's `toISOString` write, `YYYY-MM-DDTHH:MM:SS.mmmZ`, read in one step (a
+/// snapshot of 1,000 lots has 2,000 of them). `None`: not that form, for [`parse_general`]; otherwise exactly what
+/// [`parse_general`] answers for the same text (checked by a test), with chrono deciding what exists.
+fn parse_canonical(text: &str) -> Option<Option<Result<Instant>>> {
+    let bytes: &[u8; 24] = text.as_bytes().try_into().ok()?;
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'.', f0, f1, f2, b'Z'] =
+        *bytes
+    else {
+        return None;
+    };
+    let digits = [
+        y0, y1, y2, y3, m0, m1, d0, d1, h0, h1, i0, i1, s0, s1, f0, f1, f2,
+    ];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |ds: &[u8]| ds.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+    let year = n(&[y0, y1, y2, y3]);
+    if year == 0 {
+        return Some(None);
+    }
+    let exists = || {
+        let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, n(&[m0, m1]), n(&[d0, d1]))?;
+        let time = NaiveTime::from_hms_milli_opt(
+            n(&[h0, h1]),
+            n(&[i0, i1]),
+            n(&[s0, s1]),
+            n(&[f0, f1, f2]),
+        )?;
+        Some(Instant::from_millis(
+            date.and_time(time).and_utc().timestamp_millis(),
+        ))
+    };
+    Some(exists())
+}
+
+fn parse_general(text: &str) -> Option<Result<Instant>> {
     if text.len() > 64 {
         return None;
     }
@@ -234,6 +277,52 @@ fn parse_iso(text: &str) -> Option<Result<Instant>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-step reading of the canonical form answers exactly what the general scanner answers.
+    #[test]
+    fn canonical_form_reads_as_the_general_scanner_does() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut checked = 0;
+        for k in 0..200_000u64 {
+            let r = next();
+            // Mostly plausible fields, with out-of-range ones (month 13, Feb 30, hour 24, second 60, year 0).
+            let text = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                if k % 50 == 0 { 0 } else { r % 10_000 },
+                (r >> 14) % 14,
+                (r >> 18) % 33,
+                (r >> 24) % 26,
+                (r >> 30) % 61,
+                (r >> 36) % 62,
+                (r >> 42) % 1000
+            );
+            let fast = parse_canonical(&text).expect("the canonical form");
+            let general = parse_general(&text);
+            assert_eq!(
+                fast.map(|r| r.map_err(|e| e.message.clone())),
+                general.map(|r| r.map_err(|e| e.message.clone())),
+                "{text}"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 200_000);
+        for other in [
+            "2026-01-31T10:00:00Z",
+            "2026-01-31T10:00:00.000+00:00",
+            "2026-01-31t10:00:00.000Z",
+            "2026-01-31T10:00:00.000z",
+            "+026-01-31T10:00:00.000Z",
+            "2026-01-31T10:00:00,000Z",
+        ] {
+            assert!(parse_canonical(other).is_none(), "{other}");
+        }
+    }
 
     #[test]
     fn converts_to_and_from_chrono() {

@@ -13,6 +13,7 @@ use crate::spend::{take_from_end, Draw, Order};
 use crate::state::{Membership, OpenHold, State};
 use crate::time::Instant;
 use crate::view::{self, Balance, Preview, Totals};
+use std::sync::Arc;
 
 /// Longest hold, in milliseconds (30 days).
 pub const MAX_HOLD_MS: u64 = 30 * 24 * 3_600_000;
@@ -61,23 +62,24 @@ pub struct Hold {
 /// The request part of an idempotency payload: the request after defaults, its instant and the catalog id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestPayload {
-    pub feature: String,
+    /// Shared with the charge state and with every record of the same feature read from one snapshot.
+    pub feature: Arc<str>,
     pub tier: Tier,
     pub units: u64,
     pub seconds: Option<f64>,
     pub at: Instant,
-    pub catalog: String,
+    pub catalog: Arc<str>,
 }
 
 impl RequestPayload {
     fn new(req: &UsageRequest, quote: &Quote, at: Instant) -> RequestPayload {
         RequestPayload {
-            feature: quote.feature.clone(),
+            feature: Arc::from(quote.feature.as_str()),
             tier: quote.tier,
             units: quote.units,
             seconds: req.seconds,
             at,
-            catalog: quote.catalog.clone(),
+            catalog: Arc::from(quote.catalog.as_str()),
         }
     }
 }
@@ -100,7 +102,7 @@ pub struct Planned {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeState {
     pub result: Charge,
-    pub feature: String,
+    pub feature: Arc<str>,
     pub unit_credits: Credits,
     pub refunded_units: u64,
     pub remaining: Vec<(usize, Credits)>,
@@ -244,7 +246,9 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
 /// record's piece of the version-2 snapshot text kept until the record changes ([`RecordsText`]).
 #[derive(Debug, Default)]
 pub struct Records {
-    list: Vec<(String, Record)>,
+    /// Boxed: inserting or forgetting one moves two words per record, not the records (about 250 bytes each), and
+    /// the list of a busy wallet never becomes one allocation large enough to be slow to get.
+    list: Vec<(String, Box<Record>)>,
     /// No record that can be forgotten was made before this instant (`None`: none was): a record's last change is
     /// never before it was made, so a mutation whose window starts before it has nothing to forget and skips the
     /// scan. Lowered by every insert, made exact by every scan.
@@ -323,12 +327,12 @@ impl Records {
         self.find(id)
             .ok()
             .and_then(|i| self.list.get(i))
-            .map(|(_, r)| r)
+            .map(|(_, r)| &**r)
     }
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
         let i = self.find(id).ok()?;
         self.stale(i);
-        self.list.get_mut(i).map(|(_, r)| r)
+        self.list.get_mut(i).map(|(_, r)| &mut **r)
     }
     /// Inserts or replaces; returns whether the id was new.
     pub fn insert(&mut self, id: String, record: Record) -> bool {
@@ -350,20 +354,20 @@ impl Records {
             .last()
             .is_none_or(|(k, _)| k.as_str() < id.as_str())
         {
-            self.list.push((id, record));
+            self.list.push((id, Box::new(record)));
             self.segs().push(seg);
             return true;
         }
         match self.find(&id) {
             Ok(i) => {
                 if let Some(slot) = self.list.get_mut(i) {
-                    slot.1 = record;
+                    *slot.1 = record;
                 }
                 self.stale(i);
                 false
             }
             Err(i) => {
-                self.list.insert(i, (id, record));
+                self.list.insert(i, (id, Box::new(record)));
                 // The next record's piece stays right: it names its id by the bytes it shares with the id before
                 // it, and an id sorted between two shares every byte those two share.
                 self.segs().insert(i, Seg::Stale);
@@ -371,21 +375,26 @@ impl Records {
             }
         }
     }
-    pub fn iter(&self) -> impl Iterator<Item = &(String, Record)> {
-        self.list.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Record)> {
+        self.list.iter().map(|(k, r)| (k, &**r))
+    }
+    /// Room for `n` more records (a snapshot's, read in order).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.list.reserve(n);
+        self.segs().reserve(n);
     }
     /// The earliest instant a record that can be forgotten was made (a lower bound; see `made_after`).
     pub(crate) fn made_after(&self) -> Option<Instant> {
         self.made_after
     }
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&(String, Record)) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, &Record) -> bool) {
         let mut made_after: Option<Instant> = None;
         let mask: Vec<bool> = self
             .list
             .iter()
-            .map(|item| {
-                let k = keep(item);
-                if let Some(t) = item.1.made().filter(|_| k) {
+            .map(|(id, r)| {
+                let k = keep(id, r);
+                if let Some(t) = r.made().filter(|_| k) {
                     made_after = Some(made_after.map_or(t, |m| m.min(t)));
                 }
                 k
@@ -410,11 +419,11 @@ impl Records {
     }
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Record> {
         self.all_stale();
-        self.list.iter_mut().map(|(_, r)| r)
+        self.list.iter_mut().map(|(_, r)| &mut **r)
     }
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Record)> {
         self.all_stale();
-        self.list.iter_mut().map(|(k, r)| (k.as_str(), r))
+        self.list.iter_mut().map(|(k, r)| (k.as_str(), &mut **r))
     }
     pub fn len(&self) -> usize {
         self.list.len()
@@ -700,8 +709,8 @@ impl Wallet {
             return;
         }
         let holds = &self.state.holds;
-        self.records.retain(|(id, r)| {
-            let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| &h.id == id);
+        self.records.retain(|id, r| {
+            let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| h.id == id);
             r.last_change(open)
                 .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
         });
@@ -1190,7 +1199,7 @@ impl Wallet {
             };
             Ok(ChargeState {
                 result,
-                feature: quote.feature.clone(),
+                feature: Arc::from(quote.feature.as_str()),
                 unit_credits: quote.unit_credits,
                 refunded_units: 0,
                 remaining: takes,
@@ -1467,7 +1476,7 @@ impl Wallet {
             };
             Ok(ChargeState {
                 result,
-                feature: hold.feature,
+                feature: Arc::from(hold.feature),
                 unit_credits,
                 refunded_units: 0,
                 remaining: takes,

@@ -179,7 +179,12 @@ extern "C" {
 
 thread_local! {
     static ENCODER: HostEncoder = HostEncoder::new();
+    /// The bytes `js_text` encodes into, kept between calls up to [`KEPT_TEXT_BUFFER`] bytes.
+    static TEXT_BUFFER: std::cell::RefCell<Option<js_sys::Uint8Array>> = const { std::cell::RefCell::new(None) };
 }
+
+/// The largest encoding buffer kept between calls (a larger text gets one of its own).
+const KEPT_TEXT_BUFFER: u32 = 1 << 20;
 
 /// A JS string as Rust text. A long ASCII string (a snapshot, a catalog) is copied by the host's native
 /// `TextEncoder.encodeInto` and one typed-array copy: wasm-bindgen's own path copies ASCII one character at a time
@@ -191,7 +196,18 @@ pub fn js_text(v: &JsValue) -> Option<String> {
     if n < 2048 {
         return v.as_string();
     }
-    let buf = js_sys::Uint8Array::new_with_length(n);
+    let kept = TEXT_BUFFER.with(|b| {
+        let mut b = b.try_borrow_mut().ok()?;
+        if b.as_ref().is_none_or(|a| a.length() < n) && n <= KEPT_TEXT_BUFFER {
+            *b = Some(js_sys::Uint8Array::new_with_length(
+                n.next_power_of_two().min(KEPT_TEXT_BUFFER),
+            ));
+        }
+        b.as_ref()
+            .filter(|a| a.length() >= n)
+            .map(|a| a.subarray(0, n))
+    });
+    let buf = kept.unwrap_or_else(|| js_sys::Uint8Array::new_with_length(n));
     let read = ENCODER.with(|e| e.encode_into(s, &buf).read());
     // Every unit read into one byte each: the string is ASCII, its UTF-8 is exactly `n` bytes.
     if read != f64::from(n) {
