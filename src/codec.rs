@@ -1350,7 +1350,7 @@ mod tests {
 
     /// A record's text as a fresh wallet would write it (no piece kept).
     fn fresh_text(records: &Records, lots: &[&Lot]) -> String {
-        write(&records.clone(), lots)
+        write(&records.without_kept_text(), lots)
     }
 
     fn write(records: &Records, lots: &[&Lot]) -> String {

@@ -272,7 +272,7 @@ pub const MORE_LOTS: u64 = 1 << 63;
 
 /// What a snapshot's records text was last written (or read) as: the text, and the lot order and string tables its
 /// pieces name lots, features and catalogs by. Never part of the wallet's identity.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RecordsText {
     pub(crate) text: String,
     /// The buffer the next save writes into (the text before last).
@@ -286,8 +286,25 @@ pub struct RecordsText {
     pub(crate) catalogs: Vec<String>,
 }
 
+/// A copy keeps the kept text, so a copy writes the same snapshot text as its original (a wallet read from a
+/// snapshot reproduces that snapshot's pieces as they were, even where a fresh write would order its tables
+/// differently).
 impl Clone for Records {
     fn clone(&self) -> Self {
+        match self.text.try_borrow() {
+            Ok(t) => Records {
+                list: self.list.clone(),
+                made_after: self.made_after,
+                text: std::cell::RefCell::new(t.clone()),
+            },
+            Err(_) => self.without_kept_text(),
+        }
+    }
+}
+
+impl Records {
+    /// A copy that keeps no text: its next snapshot writes every record anew.
+    pub(crate) fn without_kept_text(&self) -> Records {
         Records {
             list: self.list.clone(),
             made_after: self.made_after,
@@ -515,6 +532,15 @@ impl ReadCache {
 }
 
 impl Wallet {
+    /// A copy that keeps no snapshot text: its next snapshot writes every record anew, as a wallet built by the same
+    /// calls would (tests compare the two; a plain `clone` keeps the text and writes what the original writes).
+    #[doc(hidden)]
+    pub fn without_kept_text(&self) -> Wallet {
+        let mut w = self.clone();
+        w.records = self.records.without_kept_text();
+        w
+    }
+
     /// A new empty wallet for an account in the IANA zone `time_zone` (`E_TIME_ZONE` if unknown).
     pub fn create(time_zone: &str) -> Result<Wallet> {
         Wallet::create_with(time_zone, DEFAULT_RETENTION_DAYS)
