@@ -602,11 +602,7 @@ pub fn records_text<'a>(records: &'a Records, kept: &[&Lot]) -> TextRef<'a> {
     match records.text.try_borrow_mut() {
         Ok(mut c) => {
             write_records(records, kept, &mut c);
-            drop(c);
-            match records.text.try_borrow() {
-                Ok(c) => TextRef::Kept(c),
-                Err(_) => TextRef::Own(String::new()),
-            }
+            TextRef::Kept(c)
         }
         // Never expected (nothing else holds it during a save): write without keeping anything.
         Err(_) => {
@@ -619,7 +615,7 @@ pub fn records_text<'a>(records: &'a Records, kept: &[&Lot]) -> TextRef<'a> {
 
 /// The records text of a snapshot: the wallet's kept text, or one written for this call only.
 pub enum TextRef<'a> {
-    Kept(std::cell::Ref<'a, RecordsText>),
+    Kept(std::cell::RefMut<'a, RecordsText>),
     Own(String),
 }
 
@@ -687,15 +683,20 @@ fn write_records(records: &Records, kept: &[&Lot], c: &mut RecordsText) {
             out.push_str(c.text.get(s..e).unwrap_or_default());
         }
     };
+    /// Where a record's piece comes from: bytes of the last text, or text to write here.
+    enum Next<'t> {
+        Copy(usize, usize, u64),
+        Write(Option<&'t str>, u64),
+    }
     for (i, seg) in c.segs.iter_mut().enumerate() {
-        let kept = match (spans.next_if(|f| f.0 == i), *seg) {
-            (Some((_, s, e, m)), _) => Err((fresh.get(s..e), m)),
-            (None, Seg::Kept(s, e, m)) if s >= 1 => Ok((s as usize, e as usize, m)),
+        let next = match (spans.next_if(|f| f.0 == i), *seg) {
+            (Some((_, s, e, m)), _) => Next::Write(fresh.get(s..e), m),
+            (None, Seg::Kept(s, e, m)) if s >= 1 => Next::Copy(s as usize, e as usize, m),
             // Every stale piece was written above.
-            (None, _) => Err((None, MORE_LOTS)),
+            (None, _) => Next::Write(None, MORE_LOTS),
         };
-        match kept {
-            Ok((s, e, m)) => {
+        match next {
+            Next::Copy(s, e, m) => {
                 match &mut run {
                     Some((_, end)) if *end == s - 1 => *end = e,
                     _ => {
@@ -708,7 +709,7 @@ fn write_records(records: &Records, kept: &[&Lot], c: &mut RecordsText) {
                 let start = run_at + (s - from);
                 *seg = Seg::Kept(start as u32, (start + (e - s)) as u32, m);
             }
-            Err((piece, m)) => {
+            Next::Write(piece, m) => {
                 flush(&mut run, &mut out);
                 out.push('.');
                 let start = out.len();
@@ -749,20 +750,12 @@ pub fn records_from_text(text: String, lots: &[Lot]) -> Result<Records> {
         bytes.clear();
         b64.decode_vec(piece, &mut bytes).map_err(|_| not_text())?;
         let (shared, rest, bin): (u32, &str, RecordBin<'_>) = whole(&bytes, "a record")?;
-        let before = previous
-            .get(..shared as usize)
-            .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?;
-        let mut id = String::with_capacity(before.len() + rest.len());
-        id.push_str(before);
-        id.push_str(rest);
+        let id = rebuild_id(&previous, shared, rest)?;
         let record = record_from_bin(&id, &bin, &features, &catalogs, lots)?;
         previous.clone_from(&id);
         let piece = Seg::Kept(start as u32, end as u32, lot_mask(&bin));
         if !records.insert_with(id, record, piece) {
-            return Err(snap_err(format!(
-                "record id '{}' appears twice",
-                crate::error::clip(&previous, 64)
-            )));
+            return Err(record_twice(&previous));
         }
     }
     let t = records.text.get_mut();
@@ -793,6 +786,25 @@ fn lot_mask(r: &RecordBin<'_>) -> u64 {
         .fold(0, |m, &(i, _)| m | if i < 63 { 1 << i } else { MORE_LOTS })
 }
 
+/// A record id written as the bytes it shares with the previous id and the rest ([`shared_prefix`]).
+fn rebuild_id(previous: &str, shared: u32, rest: &str) -> Result<String> {
+    let before = previous
+        .get(..shared as usize)
+        .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?;
+    let mut id = String::with_capacity(before.len() + rest.len());
+    id.push_str(before);
+    id.push_str(rest);
+    Ok(id)
+}
+
+/// A snapshot that gives a record id twice (`E_SNAPSHOT`).
+pub fn record_twice(id: &str) -> Error {
+    snap_err(format!(
+        "record id '{}' appears twice",
+        crate::error::clip(id, 64)
+    ))
+}
+
 /// One postcard value that is the whole of `bytes`.
 fn whole<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
     let (v, rest) = postcard::take_from_bytes(bytes)
@@ -812,11 +824,7 @@ pub fn records_from_bin(bin: &RecordsBin<'_>, lots: &[Lot]) -> Result<Vec<(Strin
     let catalogs: Vec<Arc<str>> = bin.catalogs.iter().map(|c| Arc::from(c.as_ref())).collect();
     let mut previous = String::new();
     for (shared, rest, r) in &bin.records {
-        let mut id = previous
-            .get(..*shared as usize)
-            .ok_or_else(|| snap_err("snapshot.records has a record id that cannot be rebuilt"))?
-            .to_string();
-        id.push_str(rest);
+        let id = rebuild_id(&previous, *shared, rest)?;
         let record = record_from_bin(&id, r, &features, &catalogs, lots)?;
         previous.clone_from(&id);
         out.push((id, record));

@@ -446,10 +446,7 @@ fn add_record(records: &mut Records, id: String, record: Record) -> Result<()> {
     if records.insert(id.clone(), record) {
         Ok(())
     } else {
-        Err(snap_err(format!(
-            "record id '{}' appears twice",
-            crate::error::clip(&id, 64)
-        )))
+        Err(crate::codec::record_twice(&id))
     }
 }
 

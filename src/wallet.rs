@@ -316,6 +316,14 @@ impl Records {
     }
 }
 
+/// The earlier of a bound and an instant, either possibly absent.
+fn earliest(bound: Option<Instant>, t: Option<Instant>) -> Option<Instant> {
+    match (bound, t) {
+        (Some(b), Some(t)) => Some(b.min(t)),
+        (b, t) => b.or(t),
+    }
+}
+
 impl PartialEq for Records {
     fn eq(&self, other: &Self) -> bool {
         self.list == other.list
@@ -326,10 +334,10 @@ impl Records {
     fn find(&self, id: &str) -> std::result::Result<usize, usize> {
         self.list.binary_search_by(|(k, _)| k.as_str().cmp(id))
     }
-    /// Marks record `i` (if any) to be written anew.
     fn segs(&mut self) -> &mut Vec<Seg> {
         &mut self.text.get_mut().segs
     }
+    /// Marks record `i` (if any) to be written anew.
     fn stale(&mut self, i: usize) {
         if let Some(s) = self.segs().get_mut(i) {
             *s = Seg::Stale;
@@ -357,9 +365,7 @@ impl Records {
     }
     /// Inserts a record read from a snapshot with its piece of that snapshot's text.
     pub(crate) fn insert_with(&mut self, id: String, record: Record, seg: Seg) -> bool {
-        if let Some(t) = record.made() {
-            self.made_after = Some(self.made_after.map_or(t, |m| m.min(t)));
-        }
+        self.made_after = earliest(self.made_after, record.made());
         if self.segs().len() != self.list.len() {
             // Never expected: every change keeps the two in step. Write everything anew rather than misname.
             let n = self.list.len();
@@ -411,8 +417,8 @@ impl Records {
             .iter()
             .map(|(id, r)| {
                 let k = keep(id, r);
-                if let Some(t) = r.made().filter(|_| k) {
-                    made_after = Some(made_after.map_or(t, |m| m.min(t)));
+                if k {
+                    made_after = earliest(made_after, r.made());
                 }
                 k
             })
@@ -724,22 +730,19 @@ impl Wallet {
     fn forget(&mut self, at: Instant, expired: usize) {
         let before = self.records.len();
         let window = self.window_ms();
-        if self
+        // Nothing forgettable is old enough unless the earliest made is (see `Records::made_after`): no scan.
+        let due = self
             .records
             .made_after()
-            .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
-        {
-            // Nothing forgettable is old enough (see `Records::made_after`).
-            let dead = expired.min(u32::MAX as usize) as u32;
-            self.dead.since_prune = self.dead.since_prune.saturating_add(dead);
-            return;
+            .is_some_and(|t| at.millis().saturating_sub(t.millis()) > window);
+        if due {
+            let holds = &self.state.holds;
+            self.records.retain(|id, r| {
+                let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| h.id == id);
+                r.last_change(open)
+                    .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
+            });
         }
-        let holds = &self.state.holds;
-        self.records.retain(|id, r| {
-            let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| h.id == id);
-            r.last_change(open)
-                .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
-        });
         let forgotten = before - self.records.len();
         let dead = (forgotten + expired).min(u32::MAX as usize) as u32;
         self.dead.since_prune = self.dead.since_prune.saturating_add(dead);
