@@ -52,7 +52,8 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Lot {
-    pub id: String,
+    #[serde(deserialize_with = "crate::codec::arc_str")]
+    pub id: std::sync::Arc<str>,
     pub kind: Kind,
     /// Credits originally granted.
     pub granted: Credits,

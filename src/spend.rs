@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Draw {
-    pub lot_id: String,
+    pub lot_id: std::sync::Arc<str>,
     pub kind: Kind,
     pub credits: Credits,
 }

@@ -124,7 +124,7 @@ impl State {
     }
 
     pub fn has_lot_id(&self, id: &str) -> bool {
-        self.lots.iter().any(|l| l.id == id)
+        self.lots.iter().any(|l| &*l.id == id)
     }
 
     /// Engine-made lot ids are deterministic: `kind@instant`, with `#n` added in the unlikely case it is taken.
@@ -137,7 +137,7 @@ impl State {
                 .iter()
                 .rev()
                 .take_while(|l| l.granted_at >= at)
-                .any(|l| l.id == id)
+                .any(|l| &*l.id == id)
         };
         if !taken(&base) {
             return base;
@@ -177,7 +177,7 @@ impl State {
             None => self.engine_lot_id(kind, at),
         };
         let lot = Lot {
-            id,
+            id: id.into(),
             kind,
             granted: credits,
             credits,

@@ -1,10 +1,10 @@
 //! `Instant`: a point in time as whole milliseconds since 1970-01-01T00:00:00Z, with strict ISO-8601 parsing and
 //! formatting identical to JavaScript's `Date.prototype.toISOString`. Dates and times are chrono's: an instant
 //! converts to and from `DateTime<Utc>`, text is validated and combined with `NaiveDate`/`NaiveTime`/`FixedOffset`
-//! and written by chrono's RFC 3339 writer. The engine never reads a clock: every instant comes from the caller.
+//! and written as fixed-width digits of chrono's fields (checked against chrono's RFC 3339 writer). The engine never reads a clock: every instant comes from the caller.
 
 use crate::error::{clip, num_text, Error, ErrorCode, Result};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use std::fmt;
 
 /// Earliest supported instant: 0001-01-01T00:00:00.000Z.
@@ -74,6 +74,12 @@ impl Instant {
         })?
     }
 
+    /// The instant `to_iso` wrote as exactly this text (`YYYY-MM-DDTHH:MM:SS.mmmZ`), or `None` for any other text:
+    /// one instant has one such text, so comparing instants compares the texts.
+    pub fn from_canonical(text: &str) -> Option<Instant> {
+        parse_canonical(text).flatten().and_then(|r| r.ok())
+    }
+
     /// The instant as a chrono UTC date-time (always representable: chrono's range is far wider than 0001..9999).
     pub fn to_datetime(self) -> DateTime<Utc> {
         // `from_millis` keeps every instant inside chrono's range, so the default (the epoch) is never taken.
@@ -87,8 +93,33 @@ impl Instant {
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as JavaScript's `toISOString` writes it (years are always four digits here).
     pub fn to_iso(self) -> String {
-        self.to_datetime()
-            .to_rfc3339_opts(SecondsFormat::Millis, true)
+        let bytes = self.iso_bytes();
+        std::str::from_utf8(&bytes).unwrap_or_default().to_string()
+    }
+
+    /// [`Instant::to_iso`]'s text without an allocation (a snapshot writes two per lot): chrono's date and time
+    /// fields, written as fixed-width digits. A test checks it against chrono's RFC 3339 writer.
+    pub fn iso_bytes(self) -> [u8; 24] {
+        use chrono::{Datelike, Timelike};
+        let t = self.to_datetime();
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for k in (at..at + width).rev() {
+                if let Some(b) = out.get_mut(k) {
+                    *b = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
+            }
+        };
+        // Years 1..=9999 only (`from_millis`), so four digits and never a sign.
+        put(0, 4, t.year().unsigned_abs());
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        put(20, 3, t.timestamp_subsec_millis());
+        out
     }
 }
 
@@ -277,6 +308,46 @@ fn parse_general(text: &str) -> Option<Result<Instant>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digit writer gives exactly chrono's RFC 3339 text (milliseconds, `Z`), across the whole range: both
+    /// ends, every month's edges and random instants.
+    #[test]
+    fn iso_text_is_chronos_rfc_3339_text() {
+        let chrono_text = |i: Instant| {
+            i.to_datetime()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let span = (MAX_MS - MIN_MS) as u64 + 1;
+        let check = |ms: i64| {
+            let i = Instant::from_millis(ms).expect("in range");
+            assert_eq!(i.to_iso(), chrono_text(i), "{ms}");
+        };
+        check(MIN_MS);
+        check(MAX_MS);
+        check(0);
+        check(-1);
+        for _ in 0..300_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            check(MIN_MS + (rng % span) as i64);
+        }
+        for year in [1, 4, 100, 1600, 1970, 2000, 2024, 2026, 9999] {
+            for month in 1..=12 {
+                let first = NaiveDate::from_ymd_opt(year, month, 1).expect("a date");
+                let ms = first
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight")
+                    .and_utc()
+                    .timestamp_millis();
+                check(ms);
+                if ms > MIN_MS {
+                    check(ms - 1);
+                }
+            }
+        }
+    }
 
     /// The one-step reading of the canonical form answers exactly what the general scanner answers.
     #[test]

@@ -132,7 +132,7 @@ fn lot_views(lots: &[Lot]) -> Vec<LotView> {
         .into_iter()
         .filter_map(|i| lots.get(i))
         .map(|l| LotView {
-            id: l.id.clone(),
+            id: l.id.to_string(),
             kind: l.kind,
             credits: l.credits.get(),
             granted_at: l.granted_at,

@@ -185,7 +185,7 @@ impl Record {
             ),
             Record::Refund { result, .. } => (&result.draws, &[]),
         };
-        a.iter().chain(b).map(|d| d.lot_id.as_str())
+        a.iter().chain(b).map(|d| &*d.lot_id)
     }
 
     fn remaining_mut(&mut self) -> Option<&mut Vec<(usize, Credits)>> {
@@ -222,7 +222,7 @@ fn conflict(id: &str, record: &Record) -> Error {
 
 /// Caller ids: 1 to 128 bytes, no control characters, and not of the form `kind@instant` that engine-made lots use.
 pub fn check_id(id: &str, field: &str) -> Result<()> {
-    if id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
+    if id.is_empty() || id.len() > MAX_ID_BYTES || has_control(id) {
         return Err(Error::bad_request(format!(
             "{field} must be 1 to {MAX_ID_BYTES} bytes of text without control characters"
         )));
@@ -242,19 +242,55 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether the text has a control character (`char::is_control`: U+0000-U+001F, U+007F-U+009F), read byte by byte:
+/// U+0080-U+009F are the UTF-8 pairs 0xC2 0x80-0x9F (a snapshot of 1,000 lots checks 1,000 ids).
+fn has_control(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter()
+        .zip(b.iter().skip(1).chain([&0]))
+        .any(|(&x, &next)| x < 0x20 || x == 0x7f || (x == 0xc2 && (0x80..=0x9f).contains(&next)))
+}
+
 /// Caller ids and what they were used for, kept sorted by id (a map without the map's code size), with each
 /// record's piece of the version-2 snapshot text kept until the record changes ([`RecordsText`]).
 #[derive(Debug, Default)]
 pub struct Records {
     /// Boxed: inserting or forgetting one moves two words per record, not the records (about 250 bytes each), and
     /// the list of a busy wallet never becomes one allocation large enough to be slow to get.
-    list: Vec<(String, Box<Record>)>,
-    /// No record that can be forgotten was made before this instant (`None`: none was): a record's last change is
-    /// never before it was made, so a mutation whose window starts before it has nothing to forget and skips the
-    /// scan. Lowered by every insert, made exact by every scan.
+    list: Vec<Entry>,
+    /// No record that can be forgotten last changed before this instant (`None`: there is none): a mutation whose
+    /// window starts before it has nothing to forget and skips the scan. Lowered by every insert and change (by
+    /// when the record was made, which its last change never precedes), recomputed by every scan.
     made_after: Option<Instant>,
     /// Each record's piece of the last written (or read) snapshot text, and what the pieces were written against.
     pub(crate) text: std::cell::RefCell<RecordsText>,
+}
+
+/// A record in the list, with its last change as it stood when the record was inserted or last checked, so that
+/// the retention scan passes over records well inside the window without reading them (a busy wallet holds ~800).
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    /// `last_change(false)` in epoch ms; `KEPT` for records kept for the wallet's life (purchases, promotions);
+    /// `CHANGED` once the record may have changed since (`get_mut`, `iter_mut`): the scan then reads it.
+    last: i64,
+    record: Box<Record>,
+}
+
+const KEPT: i64 = i64::MAX;
+const CHANGED: i64 = i64::MIN;
+
+impl Entry {
+    fn new(id: String, record: Record) -> Entry {
+        Entry {
+            last: Entry::mark(&record),
+            id,
+            record: Box::new(record),
+        }
+    }
+    fn mark(r: &Record) -> i64 {
+        r.last_change(false).map_or(KEPT, |t| t.millis())
+    }
 }
 
 /// One record's piece of the version-2 `records` text (`crate::codec::records_text`).
@@ -281,9 +317,9 @@ pub struct RecordsText {
     pub(crate) segs: Vec<Seg>,
     /// Ids of the lots the pieces name by index, in snapshot order (a later snapshot keeps them valid only while
     /// its lot list starts with these).
-    pub(crate) lots: Vec<String>,
-    pub(crate) features: Vec<String>,
-    pub(crate) catalogs: Vec<String>,
+    pub(crate) lots: Vec<Arc<str>>,
+    pub(crate) features: Vec<Arc<str>>,
+    pub(crate) catalogs: Vec<Arc<str>>,
 }
 
 /// A copy keeps the kept text, so a copy writes the same snapshot text as its original (a wallet read from a
@@ -326,13 +362,18 @@ fn earliest(bound: Option<Instant>, t: Option<Instant>) -> Option<Instant> {
 
 impl PartialEq for Records {
     fn eq(&self, other: &Self) -> bool {
-        self.list == other.list
+        self.list.len() == other.list.len()
+            && self
+                .list
+                .iter()
+                .zip(&other.list)
+                .all(|(a, b)| a.id == b.id && a.record == b.record)
     }
 }
 
 impl Records {
     fn find(&self, id: &str) -> std::result::Result<usize, usize> {
-        self.list.binary_search_by(|(k, _)| k.as_str().cmp(id))
+        self.list.binary_search_by(|e| e.id.as_str().cmp(id))
     }
     fn segs(&mut self) -> &mut Vec<Seg> {
         &mut self.text.get_mut().segs
@@ -352,12 +393,17 @@ impl Records {
         self.find(id)
             .ok()
             .and_then(|i| self.list.get(i))
-            .map(|(_, r)| &**r)
+            .map(|e| &*e.record)
     }
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
         let i = self.find(id).ok()?;
         self.stale(i);
-        self.list.get_mut(i).map(|(_, r)| &mut **r)
+        let e = self.list.get_mut(i)?;
+        // The caller may change it: its last change is read again by the next scan, and the bound drops to when it
+        // was made (a capture can move a hold's last change from its expiry back to the capture).
+        e.last = CHANGED;
+        self.made_after = earliest(self.made_after, e.record.made());
+        Some(&mut *e.record)
     }
     /// Inserts or replaces; returns whether the id was new.
     pub fn insert(&mut self, id: String, record: Record) -> bool {
@@ -372,25 +418,22 @@ impl Records {
             *self.segs() = vec![Seg::Stale; n];
         }
         // After the last id (a snapshot's records come in id order): no search.
-        if self
-            .list
-            .last()
-            .is_none_or(|(k, _)| k.as_str() < id.as_str())
-        {
-            self.list.push((id, Box::new(record)));
+        if self.list.last().is_none_or(|e| e.id.as_str() < id.as_str()) {
+            self.list.push(Entry::new(id, record));
             self.segs().push(seg);
             return true;
         }
         match self.find(&id) {
             Ok(i) => {
                 if let Some(slot) = self.list.get_mut(i) {
-                    *slot.1 = record;
+                    slot.last = Entry::mark(&record);
+                    *slot.record = record;
                 }
                 self.stale(i);
                 false
             }
             Err(i) => {
-                self.list.insert(i, (id, Box::new(record)));
+                self.list.insert(i, Entry::new(id, record));
                 // The next record's piece stays right: it names its id by the bytes it shares with the id before
                 // it, and an id sorted between two shares every byte those two share.
                 self.segs().insert(i, Seg::Stale);
@@ -399,7 +442,7 @@ impl Records {
         }
     }
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Record)> {
-        self.list.iter().map(|(k, r)| (k, &**r))
+        self.list.iter().map(|e| (&e.id, &*e.record))
     }
     /// Room for `n` more records (a snapshot's, read in order).
     pub(crate) fn reserve(&mut self, n: usize) {
@@ -410,15 +453,23 @@ impl Records {
     pub(crate) fn made_after(&self) -> Option<Instant> {
         self.made_after
     }
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, &Record) -> bool) {
+    /// Keeps the records `keep` answers true for, given that `keep` keeps every record whose last change is at or
+    /// after `cutoff` (epoch ms): those are passed over unread (`i64::MAX`: every record is asked).
+    pub(crate) fn retain(&mut self, cutoff: i64, mut keep: impl FnMut(&str, &Record) -> bool) {
         let mut made_after: Option<Instant> = None;
         let mask: Vec<bool> = self
             .list
-            .iter()
-            .map(|(id, r)| {
-                let k = keep(id, r);
+            .iter_mut()
+            .map(|e| {
+                if e.last != CHANGED && e.last != KEPT && e.last >= cutoff {
+                    // Its exact last change, inside the window.
+                    made_after = earliest(made_after, Instant::from_millis(e.last).ok());
+                    return true;
+                }
+                let k = keep(&e.id, &e.record);
                 if k {
-                    made_after = earliest(made_after, r.made());
+                    e.last = Entry::mark(&e.record);
+                    made_after = earliest(made_after, e.record.made());
                 }
                 k
             })
@@ -441,12 +492,19 @@ impl Records {
         self.segs().retain(|_| m.next().copied().unwrap_or(true));
     }
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Record> {
-        self.all_stale();
-        self.list.iter_mut().map(|(_, r)| &mut **r)
+        self.iter_mut().map(|(_, r)| r)
     }
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Record)> {
         self.all_stale();
-        self.list.iter_mut().map(|(k, r)| (k.as_str(), &mut **r))
+        let made = self
+            .list
+            .iter()
+            .fold(self.made_after, |b, e| earliest(b, e.record.made()));
+        self.made_after = made;
+        self.list.iter_mut().map(|e| {
+            e.last = CHANGED;
+            (e.id.as_str(), &mut *e.record)
+        })
     }
     pub fn len(&self) -> usize {
         self.list.len()
@@ -737,11 +795,12 @@ impl Wallet {
             .is_some_and(|t| at.millis().saturating_sub(t.millis()) > window);
         if due {
             let holds = &self.state.holds;
-            self.records.retain(|id, r| {
-                let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| h.id == id);
-                r.last_change(open)
-                    .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
-            });
+            self.records
+                .retain(at.millis().saturating_sub(window), |id, r| {
+                    let open = matches!(r, Record::Hold { .. }) && holds.iter().any(|h| h.id == id);
+                    r.last_change(open)
+                        .is_none_or(|t| at.millis().saturating_sub(t.millis()) <= window)
+                });
         }
         let forgotten = before - self.records.len();
         let dead = (forgotten + expired).min(u32::MAX as usize) as u32;
@@ -765,7 +824,7 @@ impl Wallet {
             .zip(&keep)
             .enumerate()
             .filter(|(_, (_, k))| !**k)
-            .map(|(i, (l, _))| (l.id.as_str(), i))
+            .map(|(i, (l, _))| (&*l.id, i))
             .collect();
         if open.is_empty() {
             return keep;
@@ -796,7 +855,7 @@ impl Wallet {
         }
         if let Some(c) = &text {
             for (id, i) in open {
-                let j = c.lots.iter().position(|x| x == id);
+                let j = c.lots.iter().position(|x| &**x == id);
                 if j.is_some_and(|j| j < 63 && named >> j & 1 == 1) {
                     if let Some(k) = keep.get_mut(i) {
                         *k = true;
@@ -1130,7 +1189,7 @@ impl Wallet {
 
     /// The id and kind of the lot at `index` (never change: lots are never removed or reordered).
     pub fn lot_at(&self, index: usize) -> Option<(&str, Kind)> {
-        self.state.lots.get(index).map(|l| (l.id.as_str(), l.kind))
+        self.state.lots.get(index).map(|l| (&*l.id, l.kind))
     }
 
     /// The balance at `from` and after every scheduled change in (`from`, `to`].
@@ -1592,4 +1651,27 @@ fn draws_of(s: &State, takes: &[(usize, Credits)]) -> Vec<Draw> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control;
+
+    /// The byte-wise check answers exactly as `char::is_control` for every character, alone, first, last and in
+    /// the middle of other text.
+    #[test]
+    fn control_characters_are_found_as_char_is_control_finds_them() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let want = c.is_control();
+            for text in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("{c}é"),
+                format!("é{c}\u{a0}"),
+            ] {
+                assert_eq!(has_control(&text), want, "U+{:04X} in {text:?}", c as u32);
+            }
+        }
+        assert!(!has_control("é\u{a0}\u{c2}x"));
+    }
 }

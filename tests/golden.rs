@@ -239,7 +239,7 @@ fn version_1_member_snapshot_loads_rewrites_identically_and_behaves_the_same() {
     let draws: Vec<(&str, u64)> = ch
         .draws
         .iter()
-        .map(|d| (d.lot_id.as_str(), d.credits.get()))
+        .map(|d| (&*d.lot_id, d.credits.get()))
         .collect();
     assert_eq!(
         draws,

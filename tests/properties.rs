@@ -374,7 +374,7 @@ fn code(r: &Res) -> Option<ErrorCode> {
 fn draws_of(draws: &[credit_engine::spend::Draw]) -> Vec<D> {
     draws
         .iter()
-        .map(|d| (d.lot_id.clone(), d.kind, d.credits.get()))
+        .map(|d| (d.lot_id.to_string(), d.kind, d.credits.get()))
         .collect()
 }
 
@@ -1018,7 +1018,7 @@ fn step(
                             draws: draws
                                 .into_iter()
                                 .map(|(lot_id, kind, c)| credit_engine::spend::Draw {
-                                    lot_id,
+                                    lot_id: lot_id.into(),
                                     kind,
                                     credits: cr(c),
                                 })
@@ -1045,7 +1045,7 @@ fn step(
                         }
                         let part = d.2.min(left);
                         kept.push(credit_engine::spend::Draw {
-                            lot_id: d.0.clone(),
+                            lot_id: d.0.as_str().into(),
                             kind: d.1,
                             credits: cr(part),
                         });

@@ -180,6 +180,35 @@ fn open_holds_are_never_forgotten_and_closed_holds_are_after_their_last_change()
     assert!(!w.has_record("h2"));
 }
 
+/// A capture moves a hold's last change back from its expiry to the capture. A wallet whose only forgettable
+/// record is that hold must still forget it one window after the capture, even though every earlier scan saw the
+/// hold open with its expiry weeks ahead (nothing else lowers the bound the scans keep).
+#[test]
+fn a_capture_long_before_the_expiry_is_forgotten_one_window_after_the_capture() {
+    let mut w = member_with(1);
+    w.hold(
+        &req("ai_model"),
+        t("2026-01-02T10:00:00Z"),
+        "h1",
+        30 * DAY as u64,
+        &cat(),
+    )
+    .unwrap();
+    // Scans while the hold is open (its expiry is 2026-02-01), with no other record to forget.
+    w.daily_login(t("2026-01-04T10:00:00Z"), c(1)).unwrap();
+    w.purchase("order-1", t("2026-01-04T11:00:00Z"), c(100))
+        .unwrap();
+    w.capture("h1", 1, t("2026-01-05T10:00:00Z")).unwrap();
+    w.daily_login(t("2026-01-06T10:00:00Z"), c(1)).unwrap();
+    assert!(w.has_record("h1"), "held for one day after the capture");
+    w.daily_login(t("2026-01-07T10:00:00.001Z"), c(1)).unwrap();
+    assert!(
+        !w.has_record("h1"),
+        "forgotten one window after the capture"
+    );
+    assert!(w.has_record("order-1"));
+}
+
 #[test]
 fn purchase_and_promotion_ids_stay_taken_for_the_wallets_life() {
     let mut w = member_with(1);

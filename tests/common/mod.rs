@@ -104,7 +104,7 @@ pub fn fails_unchanged<T: std::fmt::Debug>(
 /// Draws as (lot id, credits) pairs, in order.
 pub fn draws(d: &[Draw]) -> Vec<(String, u64)> {
     d.iter()
-        .map(|d| (d.lot_id.clone(), d.credits.get()))
+        .map(|d| (d.lot_id.to_string(), d.credits.get()))
         .collect()
 }
 
