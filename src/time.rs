@@ -198,24 +198,29 @@ fn parse_canonical(text: &str) -> Option<Option<Result<Instant>>> {
     else {
         return None;
     };
+    // Each digit's value; a byte that is not a digit wraps past 9.
+    let v = |b: u8| u32::from(b.wrapping_sub(b'0'));
     let digits = [
         y0, y1, y2, y3, m0, m1, d0, d1, h0, h1, i0, i1, s0, s1, f0, f1, f2,
     ];
-    if !digits.iter().all(u8::is_ascii_digit) {
+    if digits.iter().any(|&b| v(b) > 9) {
         return None;
     }
-    let n = |ds: &[u8]| ds.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
-    let year = n(&[y0, y1, y2, y3]);
+    let year = v(y0) * 1000 + v(y1) * 100 + v(y2) * 10 + v(y3);
     if year == 0 {
         return Some(None);
     }
     let exists = || {
-        let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, n(&[m0, m1]), n(&[d0, d1]))?;
+        let date = NaiveDate::from_ymd_opt(
+            i32::try_from(year).ok()?,
+            v(m0) * 10 + v(m1),
+            v(d0) * 10 + v(d1),
+        )?;
         let time = NaiveTime::from_hms_milli_opt(
-            n(&[h0, h1]),
-            n(&[i0, i1]),
-            n(&[s0, s1]),
-            n(&[f0, f1, f2]),
+            v(h0) * 10 + v(h1),
+            v(i0) * 10 + v(i1),
+            v(s0) * 10 + v(s1),
+            v(f0) * 100 + v(f1) * 10 + v(f2),
         )?;
         Some(Instant::from_millis(
             date.and_time(time).and_utc().timestamp_millis(),

@@ -245,10 +245,14 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
 /// Whether the text has a control character (`char::is_control`: U+0000-U+001F, U+007F-U+009F), read byte by byte:
 /// U+0080-U+009F are the UTF-8 pairs 0xC2 0x80-0x9F (a snapshot of 1,000 lots checks 1,000 ids).
 fn has_control(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.iter()
-        .zip(b.iter().skip(1).chain([&0]))
-        .any(|(&x, &next)| x < 0x20 || x == 0x7f || (x == 0xc2 && (0x80..=0x9f).contains(&next)))
+    let mut after_c2 = false;
+    for &x in text.as_bytes() {
+        if x < 0x20 || x == 0x7f || (after_c2 && (0x80..=0x9f).contains(&x)) {
+            return true;
+        }
+        after_c2 = x == 0xc2;
+    }
+    false
 }
 
 /// Caller ids and what they were used for, kept sorted by id (a map without the map's code size), with each
