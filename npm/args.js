@@ -192,7 +192,7 @@ export function keyMap(v, what) {
  * Handles this module created (Wallet, Catalog, Watcher) carry a record `{ C, ptr, kept, quotes, table }` in a
  * private field, stamped on them when the module returns them (adopt): their class, the pointer each was given, and
  * what npm/fast.js keeps for them. Identity, not `instanceof`: a Proxy or an object with a handle's prototype has no
- * such field (`#rec in v` runs no trap and no getter), so it is never taken for a handle, and a handle whose pointer
+ * such field (reading `v.#rec` runs no trap and no getter), so it is never taken for a handle, and a handle whose pointer
  * was changed by hand is refused instead of reaching the module. A private field cannot be seen, read, replaced or
  * intercepted by any code outside this class (unlike a symbol property), and reading it costs what reading an
  * ordinary property costs (a WeakMap lookup, the earlier way, cost several times more on every call).
@@ -209,7 +209,14 @@ class Handle extends Stamp {
     this.#rec = rec;
   }
   static of(v) {
-    return v !== null && typeof v === 'object' && #rec in v ? v.#rec : undefined;
+    // One private-field read: on anything without the field (a primitive, a Proxy, any other object) it throws,
+    // and like `#rec in v` it runs no trap and no getter. (Measured: a cached quote, which never enters the module,
+    // spends most of what it costs beyond the baseline's Map lookup in this check; `in` then a read was two lookups.)
+    try {
+      return v.#rec;
+    } catch {
+      return undefined;
+    }
   }
 }
 
