@@ -607,6 +607,21 @@ pub fn records_bin<'a>(
     out
 }
 
+/// The id of the first record that its version-2 binary form does not give back exactly, if any: a record whose
+/// derived fields disagree with what they derive from (only a version-1 file can hold one, since version 2 does not
+/// write them).
+pub fn first_not_rebuilt<'a>(records: &'a Records, lots: &[Lot]) -> Result<Option<&'a str>> {
+    let refs: Vec<&Lot> = lots.iter().collect();
+    let keys = LotKeys::of(&refs);
+    let bin = records_bin(records.iter().map(|(id, r)| (id.as_str(), r)), &keys);
+    let rebuilt = records_from_bin(&bin, lots)?;
+    Ok(records
+        .iter()
+        .zip(&rebuilt)
+        .find(|((id, r), (id2, r2))| id.as_str() != id2.as_str() || *r != r2)
+        .map(|((id, _), _)| id.as_str()))
+}
+
 /// Writes a wallet's records as the `records` text of a version-2 snapshot: base64url pieces joined by `.`, the
 /// first postcard over the catalog and feature tables, then one per record in id order, postcard over (bytes of
 /// the id shared with the previous record's, the rest of the id, [`RecordBin`]).

@@ -387,7 +387,20 @@ impl Wallet {
             usable: Credits::ZERO,
             frozen_total: Credits::ZERO,
         };
-        Wallet::assemble(tz, retention_days, state, records, ledger, next_seq)
+        let w = Wallet::assemble(tz, retention_days, state, records, ledger, next_seq)?;
+        // A version-1 record carries fields that version 2 derives (a charge's units, instant and feature from its
+        // request, what is still refundable from its draws and refunds, each draw's kind from its lot): one that no
+        // engine wrote, with those disagreeing, would load and then write a snapshot that reads back otherwise.
+        if !version_2 {
+            if let Some(id) = crate::codec::first_not_rebuilt(&w.records, &w.state.lots)? {
+                return Err(snap_err(format!(
+                    "record '{}' is inconsistent: fields that follow from its request, draws and lots say \
+                     otherwise (Wallet.toJSON() never writes such a record)",
+                    crate::error::clip(id, 64)
+                )));
+            }
+        }
+        Ok(w)
     }
 
     /// A wallet from checked parts: the internal consistency check, then the totals.

@@ -543,3 +543,41 @@ fn a_version_1_record_naming_a_lot_the_file_does_not_hold_is_refused() {
     assert_eq!(e.code, ErrorCode::Snapshot, "{e}");
     assert!(e.message.contains("video-1"), "{}", e.message);
 }
+
+#[test]
+fn a_version_1_record_whose_derived_fields_disagree_is_refused() {
+    // Found by fuzzing: a version-1 charge whose request said 0 units and whose result said 1 loaded, and the
+    // version-2 snapshot it then wrote (which takes a charge's units from its request) did not load back. Every
+    // field version 2 derives must agree in a version-1 file, or the file is refused.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/golden/v1-member.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert!(Wallet::from_snapshot_json(text.trim_end()).is_ok());
+    let edits = [
+        // The request's units against the result's.
+        ("\"tier\":\"premium\",\"units\":3,", "\"tier\":\"premium\",\"units\":2,"),
+        // The result's instant against the request's.
+        (
+            "\"at\":\"2026-01-30T16:00:00.000Z\"},\"feature\":\"agent.image_generation\"",
+            "\"at\":\"2026-01-30T16:00:00.001Z\"},\"feature\":\"agent.image_generation\"",
+        ),
+        // A draw's kind against its lot's.
+        (
+            "{\"lotId\":\"daily_login@2026-01-30T15:00:00.000Z\",\"kind\":\"daily_login\",\"credits\":5}",
+            "{\"lotId\":\"daily_login@2026-01-30T15:00:00.000Z\",\"kind\":\"trial\",\"credits\":5}",
+        ),
+        // What is still refundable against the draws and the refunds.
+        ("\"remaining\":[[1,5],[0,1]]", "\"remaining\":[[1,4],[0,2]]"),
+        // A refund's result against the refund.
+        ("\"result\":{\"chargeId\":\"gen-1\",\"credits\":3,\"units\":1,", "\"result\":{\"chargeId\":\"gen-1\",\"credits\":3,\"units\":2,"),
+    ];
+    for (from, to) in edits {
+        let edited = text.replacen(from, to, 1);
+        assert_ne!(edited, text, "the golden file has {from}");
+        let e = Wallet::from_snapshot_json(edited.trim_end()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Snapshot, "{to}: {e}");
+        assert!(e.message.contains("gen-1"), "{to}: {}", e.message);
+    }
+}
