@@ -238,11 +238,7 @@ impl Catalog {
         sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         let out: Vec<FeatureOut<'_>> = sorted.into_iter().map(FeatureOut::of).collect();
         let text = crate::codec::to_json(&out);
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in text.bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
+        let hash = crate::codec::fnv1a(text.as_bytes());
         let digits: String = (0..16)
             .rev()
             .map(|k| char::from_digit(((hash >> (k * 4)) & 0xf) as u32, 16).unwrap_or('0'))

@@ -168,6 +168,14 @@ pub fn arc_str<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Arc<str>,
     d.deserialize_str(V)
 }
 
+/// 64-bit FNV-1a over bytes: the catalog's content id and the order the snapshot checks sort ids in (never a
+/// secret, never a defence against chosen inputs).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// JSON text of any serializable value (serde_json cannot fail on these types: every map key is a string).
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()

@@ -709,11 +709,8 @@ impl<'a> IdSet<'a> {
         IdSet(keyed)
     }
 
-    /// FNV-1a over the id's bytes: only an order, never a secret.
     fn key(id: &str) -> u64 {
-        id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
+        crate::codec::fnv1a(id.as_bytes())
     }
 
     /// Some id that occurs more than once, if any.
