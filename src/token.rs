@@ -107,7 +107,7 @@ pub fn check_key_id(kid: &str) -> Result<()> {
 pub fn check_account(account: &str) -> Result<()> {
     if account.is_empty()
         || account.len() > MAX_ACCOUNT_BYTES
-        || account.chars().any(char::is_control)
+        || crate::wallet::has_control(account)
     {
         return Err(Error::bad_request(
             "account must be the caller's account id: 1-128 bytes (UTF-8) without control characters",

@@ -243,8 +243,9 @@ pub fn check_id(id: &str, field: &str) -> Result<()> {
 }
 
 /// Whether the text has a control character (`char::is_control`: U+0000-U+001F, U+007F-U+009F), read byte by byte:
-/// U+0080-U+009F are the UTF-8 pairs 0xC2 0x80-0x9F (a snapshot of 1,000 lots checks 1,000 ids).
-fn has_control(text: &str) -> bool {
+/// U+0080-U+009F are the UTF-8 pairs 0xC2 0x80-0x9F (a snapshot of 1,000 lots checks 1,000 ids). Caller ids and
+/// token account ids use it.
+pub(crate) fn has_control(text: &str) -> bool {
     let mut after_c2 = false;
     for &x in text.as_bytes() {
         if x < 0x20 || x == 0x7f || (after_c2 && (0x80..=0x9f).contains(&x)) {
