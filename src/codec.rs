@@ -42,8 +42,7 @@ fn snap_err(message: impl Into<String>) -> Error {
 impl Serialize for Instant {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         if s.is_human_readable() {
-            let iso = self.iso_bytes();
-            s.serialize_str(std::str::from_utf8(&iso).unwrap_or_default())
+            self.with_iso(|iso| s.serialize_str(iso))
         } else {
             s.serialize_i64(self.millis())
         }

@@ -1,7 +1,8 @@
 //! `Instant`: a point in time as whole milliseconds since 1970-01-01T00:00:00Z, with strict ISO-8601 parsing and
 //! formatting identical to JavaScript's `Date.prototype.toISOString`. Dates and times are chrono's: an instant
 //! converts to and from `DateTime<Utc>`, text is validated and combined with `NaiveDate`/`NaiveTime`/`FixedOffset`
-//! and written as fixed-width digits of chrono's fields (checked against chrono's RFC 3339 writer). The engine never reads a clock: every instant comes from the caller.
+//! and written as fixed-width digits of chrono's fields (checked against chrono's RFC 3339 writer). The engine
+//! never reads a clock: every instant comes from the caller.
 
 use crate::error::{clip, num_text, Error, ErrorCode, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -93,13 +94,19 @@ impl Instant {
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as JavaScript's `toISOString` writes it (years are always four digits here).
     pub fn to_iso(self) -> String {
-        let bytes = self.iso_bytes();
-        std::str::from_utf8(&bytes).unwrap_or_default().to_string()
+        self.with_iso(str::to_string)
     }
 
-    /// [`Instant::to_iso`]'s text without an allocation (a snapshot writes two per lot): chrono's date and time
-    /// fields, written as fixed-width digits. A test checks it against chrono's RFC 3339 writer.
-    pub fn iso_bytes(self) -> [u8; 24] {
+    /// [`Instant::to_iso`]'s text lent to `f`, without an allocation (a snapshot writes two per lot).
+    pub fn with_iso<T>(self, f: impl FnOnce(&str) -> T) -> T {
+        let bytes = self.iso_bytes();
+        // ASCII digits and separators only.
+        f(std::str::from_utf8(&bytes).unwrap_or_default())
+    }
+
+    /// Chrono's date and time fields, written as fixed-width digits. A test checks the text against chrono's
+    /// RFC 3339 writer.
+    fn iso_bytes(self) -> [u8; 24] {
         use chrono::{Datelike, Timelike};
         let t = self.to_datetime();
         let mut out = *b"0000-00-00T00:00:00.000Z";
