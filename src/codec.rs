@@ -1507,13 +1507,7 @@ mod tests {
         let all = [lot("a"), lot("b"), lot("c")];
         let refs: Vec<&Lot> = all.iter().collect();
         let mut records = Records::default();
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let mut lots: &[&Lot] = &refs;
         for step in 0..400 {
             match next() % 6 {
@@ -1521,7 +1515,7 @@ mod tests {
                     let prefix = ["gen-", "gen-1", "g", "gen-12", "h\u{e9}"][(next() % 5) as usize];
                     let id = format!("{prefix}{}", next() % 100);
                     let draw = ["a", "b", "c"][(next() % 3) as usize];
-                    let r = if next() % 2 == 0 {
+                    let r = if next().is_multiple_of(2) {
                         charge(draw)
                     } else {
                         purchase(step)
@@ -1554,7 +1548,7 @@ mod tests {
                 }
                 _ => {}
             }
-            if next() % 3 == 0 {
+            if next().is_multiple_of(3) {
                 let text = write(&records, lots);
                 let owned: Vec<Lot> = lots.iter().map(|l| (*l).clone()).collect();
                 let back = records_from_text(text.clone(), &owned).unwrap();

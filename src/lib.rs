@@ -53,3 +53,17 @@ pub use lot::Kind;
 pub use time::Instant;
 pub use view::{Balance, Preview};
 pub use wallet::{Charge, Hold, Refund, Wallet};
+
+#[cfg(test)]
+mod testing {
+    /// Xorshift64 from `seed` (non-zero): the unit tests' reproducible random numbers.
+    pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut state = seed;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+}

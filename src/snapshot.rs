@@ -737,7 +737,7 @@ mod tests {
     #[test]
     fn engine_ids_are_kind_at_the_grant_time_as_to_iso_writes_it() {
         let mut t: i64 = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
-        let mut x: u64 = 88172645463325252;
+        let mut next = crate::testing::xorshift(88_172_645_463_325_252);
         while t < 253_402_300_799_999 {
             let at = Instant::from_millis(t).expect("in range");
             let lot = |id: String| Lot {
@@ -774,10 +774,7 @@ mod tests {
             ))));
             let later = Instant::from_millis(t + 1).expect("in range").to_iso();
             assert!(!is_engine_id(&lot(format!("daily_login@{later}"))));
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            t += (x % 900_000_000_000) as i64 + 1;
+            t += (next() % 900_000_000_000) as i64 + 1;
         }
     }
 

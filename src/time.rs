@@ -329,7 +329,7 @@ mod tests {
             i.to_datetime()
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         };
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let span = (MAX_MS - MIN_MS) as u64 + 1;
         let check = |ms: i64| {
             let i = Instant::from_millis(ms).expect("in range");
@@ -340,10 +340,7 @@ mod tests {
         check(0);
         check(-1);
         for _ in 0..300_000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            check(MIN_MS + (rng % span) as i64);
+            check(MIN_MS + (next() % span) as i64);
         }
         for year in [1, 4, 100, 1600, 1970, 2000, 2024, 2026, 9999] {
             for month in 1..=12 {
@@ -364,13 +361,7 @@ mod tests {
     /// The one-step reading of the canonical form answers exactly what the general scanner answers.
     #[test]
     fn canonical_form_reads_as_the_general_scanner_does() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let mut checked = 0;
         for k in 0..200_000u64 {
             let r = next();

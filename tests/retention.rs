@@ -144,9 +144,8 @@ fn failed_calls_forget_nothing() {
     assert!(w.has_record("c1"));
 }
 
-#[test]
-fn open_holds_are_never_forgotten_and_closed_holds_are_after_their_last_change() {
-    let mut w = member_with(1);
+/// Hold "h1" on 2026-01-02T10:00Z for 30 days (it expires on 2026-02-01).
+fn hold_h1_for_30_days(w: &mut Wallet) {
     w.hold(
         &req("ai_model"),
         t("2026-01-02T10:00:00Z"),
@@ -155,6 +154,12 @@ fn open_holds_are_never_forgotten_and_closed_holds_are_after_their_last_change()
         &cat(),
     )
     .unwrap();
+}
+
+#[test]
+fn open_holds_are_never_forgotten_and_closed_holds_are_after_their_last_change() {
+    let mut w = member_with(1);
+    hold_h1_for_30_days(&mut w);
     w.daily_login(t("2026-01-20T10:00:00Z"), c(1)).unwrap();
     let captured = w.capture("h1", 1, t("2026-01-20T11:00:00Z")).unwrap();
     assert_eq!(captured.id, "h1");
@@ -186,14 +191,7 @@ fn open_holds_are_never_forgotten_and_closed_holds_are_after_their_last_change()
 #[test]
 fn a_capture_long_before_the_expiry_is_forgotten_one_window_after_the_capture() {
     let mut w = member_with(1);
-    w.hold(
-        &req("ai_model"),
-        t("2026-01-02T10:00:00Z"),
-        "h1",
-        30 * DAY as u64,
-        &cat(),
-    )
-    .unwrap();
+    hold_h1_for_30_days(&mut w);
     // Scans while the hold is open (its expiry is 2026-02-01), with no other record to forget.
     w.daily_login(t("2026-01-04T10:00:00Z"), c(1)).unwrap();
     w.purchase("order-1", t("2026-01-04T11:00:00Z"), c(100))
