@@ -88,10 +88,11 @@ for (let day = 0; day < DAYS; day++) {
   stored += w.takeLedger().length;
   JSON.stringify(w.toJSON());
   if (CHECKPOINTS.includes(day + 1)) {
-    const text = JSON.stringify(w.toJSON());
+    const snap = w.toJSON();
+    const text = JSON.stringify(snap);
     rows.push({
-      day: day + 1, text, at: base + 23 * 3_600_000, bytes: text.length, lots: w.toJSON().lots.length,
-      records: w.toJSON().records.length, loads: [], saves: [],
+      day: day + 1, text, at: base + 23 * 3_600_000, bytes: text.length, lots: snap.lots.length,
+      records: snap.records.length, loads: [], saves: [],
     });
     console.error(`day ${day + 1}: ${text.length} B, ${((Date.now() - started) / 1000).toFixed(1)} s so far`);
   }
