@@ -234,8 +234,8 @@ impl Catalog {
     /// `cat-` and 16 hex digits of a 64-bit FNV-1a hash over the features in id order: the same prices give the
     /// same id whatever the order or formatting of the JSON they came from.
     fn content_id(&self) -> String {
-        let mut sorted: Vec<&Feature> = self.features.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let features: Vec<&Feature> = self.features.iter().collect();
+        let sorted = crate::sort::sorted(&features, &|a, b| a.id.cmp(&b.id));
         let out: Vec<FeatureOut<'_>> = sorted.into_iter().map(FeatureOut::of).collect();
         let text = crate::codec::to_json(&out);
         let hash = crate::codec::fnv1a(text.as_bytes());

@@ -468,13 +468,12 @@ pub struct LotKeys<'a>(Vec<(&'a str, u32)>);
 impl<'a> LotKeys<'a> {
     /// The keys of the lots a snapshot writes, in the order it writes them.
     pub fn of(lots: &[&'a Lot]) -> LotKeys<'a> {
-        let mut keys: Vec<(&str, u32)> = lots
+        let keys: Vec<(&str, u32)> = lots
             .iter()
             .enumerate()
             .map(|(i, l)| (&*l.id, i as u32))
             .collect();
-        keys.sort_unstable();
-        LotKeys(keys)
+        LotKeys(crate::sort::sorted(&keys, &|a, b| a.cmp(b)))
     }
     fn key(&self, id: &str) -> u32 {
         // The writer only names lots the snapshot keeps (Wallet::live_lots); u32::MAX would fail loading loudly.

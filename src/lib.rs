@@ -34,6 +34,7 @@ pub mod journal;
 pub mod ledger;
 pub mod lot;
 pub mod snapshot;
+mod sort;
 pub mod spend;
 pub mod state;
 pub mod time;

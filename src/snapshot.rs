@@ -636,7 +636,7 @@ fn check(state: &State, records: &Records, ledger: &[LedgerEntry], next_seq: u64
 /// or expired hold at its release entry.
 fn rebuild_last_changes(records: &mut Records, ledger: &[LedgerEntry]) {
     // (reference, instant, whether it is a release), sorted: the last item of an id is its latest entry.
-    let mut latest: Vec<(&str, Instant, bool)> = ledger
+    let latest: Vec<(&str, Instant, bool)> = ledger
         .iter()
         .filter_map(|e| {
             let release = e.entry_type == EntryType::Release;
@@ -644,7 +644,7 @@ fn rebuild_last_changes(records: &mut Records, ledger: &[LedgerEntry]) {
         })
         .collect();
     // Stable: entries of one id at one instant keep their ledger order.
-    latest.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let latest = crate::sort::sorted(&latest, &|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let last_of = |id: &str| -> Option<(Instant, bool)> {
         let end = latest.partition_point(|(r, _, _)| *r <= id);
         latest
@@ -704,9 +704,8 @@ struct IdSet<'a>(Vec<(u64, &'a str)>);
 
 impl<'a> IdSet<'a> {
     fn of(ids: impl Iterator<Item = &'a str>) -> IdSet<'a> {
-        let mut keyed: Vec<(u64, &str)> = ids.map(|id| (Self::key(id), id)).collect();
-        keyed.sort_unstable();
-        IdSet(keyed)
+        let keyed: Vec<(u64, &str)> = ids.map(|id| (Self::key(id), id)).collect();
+        IdSet(crate::sort::sorted(&keyed, &|a, b| a.cmp(b)))
     }
 
     fn key(id: &str) -> u64 {

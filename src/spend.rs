@@ -130,11 +130,11 @@ pub fn plan(lots: &[Lot], agent_feature: bool, cost: Credits) -> Result<Plan> {
 /// Sorts (group, lot index) pairs into consumption order: group first, then soonest expiry, grant, lot id.
 pub fn sort_in_order(lots: &[Lot], items: &mut [(u8, usize)]) {
     // Sorting on copied keys keeps the comparisons in cache; only exact ties look at the lots' ids.
-    let mut keyed: Vec<(u8, (i64, i64), usize)> = items
+    let keyed: Vec<(u8, (i64, i64), usize)> = items
         .iter()
         .filter_map(|&(g, i)| lots.get(i).map(|l| (g, order_key(l), i)))
         .collect();
-    keyed.sort_unstable_by(|a, b| {
+    let keyed = crate::sort::sorted(&keyed, &|a, b| {
         (a.0, a.1)
             .cmp(&(b.0, b.1))
             .then_with(|| match (lots.get(a.2), lots.get(b.2)) {

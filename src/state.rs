@@ -471,10 +471,10 @@ impl State {
         const HOLD: u8 = 0;
         const LOT: u8 = 1;
         // Due lot and hold expiries, kept sorted latest-first so the next one is popped off the end.
-        let mut due: Vec<(Instant, u8, usize)> = Vec::new();
+        let mut queued: Vec<(Instant, u8, usize)> = Vec::new();
         for (i, lot) in self.lots.iter().enumerate() {
             if let Some(e) = lot.expires_at.filter(|e| !lot.expired && *e <= t) {
-                due.push((e, LOT, i));
+                queued.push((e, LOT, i));
             }
         }
         let hold_ids: Vec<(Instant, String)> = self
@@ -484,9 +484,9 @@ impl State {
             .map(|h| (h.expires_at, h.id.clone()))
             .collect();
         for (k, (e, _)) in hold_ids.iter().enumerate() {
-            due.push((*e, HOLD, k));
+            queued.push((*e, HOLD, k));
         }
-        due.sort_unstable_by(|a, b| b.cmp(a));
+        let mut due = crate::sort::sorted(&queued, &|a, b| b.cmp(a));
         loop {
             let next_membership = self.membership_due(t);
             let next_queued = due.last().map(|(e, _, _)| *e);
