@@ -180,16 +180,6 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// JSON text written into a buffer of `capacity` bytes to start with (no regrowing for a text of about that size).
-pub fn to_json_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
-    let mut out = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut out, value) {
-        // serde_json writes UTF-8 only.
-        Ok(()) => String::from_utf8(out).unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
 /// A value from JSON text, or `code` with what serde_json found wrong (`what` names the document).
 pub fn from_json<'a, T: Deserialize<'a>>(text: &'a str, what: &str, code: ErrorCode) -> Result<T> {
     serde_json::from_str(text).map_err(|e| json_error(what, code, text, &e))

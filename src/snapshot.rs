@@ -276,10 +276,7 @@ impl Wallet {
     /// the object member by member with serde-wasm-bindgen: as fast or faster, since each of the ~50 short strings
     /// of a snapshot costs a TextDecoder call that one JSON.parse does not.)
     pub fn snapshot_json_parts<T>(&self, f: impl FnOnce(&str, &str) -> T) -> T {
-        // About what the text takes: a few hundred bytes of members, lots and open holds, ledger entries.
-        let size =
-            512 + 224 * (self.state.lots.len() + self.state.holds.len()) + 192 * self.ledger.len();
-        self.snapshot_parts(|head, records| f(&crate::codec::to_json_sized(&head, size), records))
+        self.snapshot_parts(|head, records| f(&crate::codec::to_json(&head), records))
     }
 
     fn snapshot_parts<T>(&self, f: impl FnOnce(SnapshotOut<'_>, &str) -> T) -> T {
