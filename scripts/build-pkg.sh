@@ -14,8 +14,14 @@ trap 'rm -rf "$out"' EXIT
 # Reference types stay on (rustc's default): with them switched off (-Ctarget-feature=-reference-types, which saved
 # 1.5 KB gzipped when std was rebuilt from source) stable's prebuilt std still uses them and wasm-bindgen 0.2.130 stops with
 # "failed to find the `__wbindgen_externref_table_alloc` function".
+# The module names its dependencies' source files (core's and dependencies' panic locations, with panic=abort still
+# in the data). Those paths start with the builder's CARGO_HOME: mapped to one fixed prefix, a build under another
+# home gives the same bytes. (Passed with --config, which cargo merges with .cargo/config.toml's rustflags for the
+# target; RUSTFLAGS would replace them. The crate's own files are already named relative to its root.)
+registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 wasm-pack --quiet build . --target web --release --mode no-install --no-typescript --no-pack \
-  --out-dir "$out" --out-name credit_engine
+  --out-dir "$out" --out-name credit_engine \
+  -- --config "target.wasm32-unknown-unknown.rustflags=[\"--remap-path-prefix=${registry}=/cargo/registry/src\"]"
 rm -rf pkg
 mkdir pkg
 cp "$out/credit_engine_bg.wasm" "$out/credit_engine.js" pkg/
