@@ -40,6 +40,16 @@ for (let i = 0; i < 7; i++) {
 cold.sort((a, b) => a.ready - b.ready);
 const mid = cold[Math.floor(cold.length / 2)];
 console.log(`cold start in a fresh Node process (median of 7): ready() ${mid.ready.toFixed(2)} ms, import + ready() ${mid.importAndReady.toFixed(2)} ms`);
+if (runtimes.includes('workerd')) {
+  try {
+    const c = await (await import('./runtimes.mjs')).workerdCold();
+    console.log(`cold start in workerd (start to first answer, median of 15): empty worker ${c.empty.toFixed(1)} ms; `
+      + `+${(c.wasm - c.empty).toFixed(1)} ms to compile the .wasm; `
+      + `+${(c.package - c.empty).toFixed(1)} ms for the package (import, ready(), one call)`);
+  } catch (err) {
+    console.log(`workerd cold start: could not run: ${String(err.message).split('\n').slice(0, 8).join('\n')}`);
+  }
+}
 
 const results = {};
 if (runtimes.includes('node')) {

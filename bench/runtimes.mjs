@@ -61,6 +61,59 @@ export async function workerd({ ms, check }) {
   }
 }
 
+/**
+ * What the package adds to a workerd isolate's cold start: time from starting `workerd serve` to the first answer,
+ * for an empty worker, one that only imports the package's .wasm (workerd compiles it when it loads the worker),
+ * and one that imports the package, awaits ready() and makes one call (bench/runtimes/cold-package.mjs). workerd's
+ * own clock stands still while a worker runs, so this is timed from outside; `rounds` launches of each, interleaved.
+ */
+export async function workerdCold({ rounds = 15 } = {}) {
+  const bin = requireFile(path.join(BIN_DIR, 'workerd'), 'run `npm ci` to install npm package workerd');
+  requirePkgEntry('workerd.js');
+  const answer = (body) => `export default { async fetch() { return new Response(${body}); } };`;
+  const variants = {
+    empty: [{ name: 'main.mjs', type: 'esModule', inline: answer("'ok'") }],
+    wasm: [
+      { name: 'main.mjs', type: 'esModule', inline: `import m from './m.wasm';\n${answer('String(WebAssembly.Module.exports(m).length)')}` },
+      { name: 'm.wasm', type: 'wasm', file: path.join(PKG_DIR, 'credit_engine_bg.wasm') },
+    ],
+    package: collectModules(path.join(HERE, 'runtimes', 'cold-package.mjs'), bareMap('workerd.js')),
+  };
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, modules] of Object.entries(variants)) {
+      const tmp = makeTempDir('ce-bench-cold-');
+      let proc;
+      try {
+        const port = await freePort();
+        const config = path.join(tmp, 'config.capnp');
+        writeFileSync(config, capnpConfig(modules, tmp, port));
+        const t0 = performance.now();
+        proc = start(bin, ['serve', config]);
+        for (;;) {
+          if (performance.now() - t0 > 30_000) throw new Error(`workerd (${k}): no answer\n${tail(proc.output().stderr)}`);
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/`);
+            const body = await res.text();
+            if (!res.ok) throw new Error(`workerd (${k}): HTTP ${res.status}: ${body.slice(0, 200)}`);
+            break;
+          } catch (err) {
+            if (!/fetch failed|ECONNREFUSED/.test(String(err.message) + String(err.cause))) throw err;
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        }
+        times[k].push(performance.now() - t0);
+      } finally {
+        proc?.kill();
+        await proc?.exited;
+        removeTempDir(tmp);
+      }
+    }
+  }
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
 function unwrap(label, report) {
   if (report.error) throw new Error(`${label}: ${report.error}`);
   return report;
