@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   BIN_DIR, PKG_DIR, bareMap, freePort, makeTempDir, removeTempDir, requireFile, requirePkgEntry, runBounded, start, tail,
 } from '../tests/js/runtimes/common.mjs';
-import { capnpConfig, collectModules } from '../tests/js/runtimes/workerd.mjs';
+import { capnpConfig, collectModules, fetchWhenUp } from '../tests/js/runtimes/workerd.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MARKER = '@@credit-engine-bench@@';
@@ -43,17 +43,8 @@ export async function workerd({ ms, check }) {
     const config = path.join(tmp, 'config.capnp');
     writeFileSync(config, capnpConfig(collectModules(path.join(HERE, 'runtimes', 'workerd-entry.mjs'), bareMap('workerd.js')), tmp, port));
     proc = start(bin, ['serve', config]);
-    const deadline = Date.now() + TIMEOUT_MS;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error(`workerd: no answer\n${tail(proc.output().stderr)}`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/?ms=${ms}&check=${check}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-        return unwrap('workerd', await res.json());
-      } catch (err) {
-        if (err.name === 'TimeoutError' || !/fetch failed|ECONNREFUSED/.test(String(err.message) + String(err.cause))) throw err;
-        await new Promise((r) => setTimeout(r, 100)); // not listening yet
-      }
-    }
+    const url = `http://127.0.0.1:${port}/?ms=${ms}&check=${check}`;
+    return unwrap('workerd', await fetchWhenUp(url, proc, Date.now() + TIMEOUT_MS, TIMEOUT_MS));
   } finally {
     proc?.kill();
     await proc?.exited;
@@ -70,11 +61,12 @@ export async function workerd({ ms, check }) {
 export async function workerdCold({ rounds = 15 } = {}) {
   const bin = requireFile(path.join(BIN_DIR, 'workerd'), 'run `npm ci` to install npm package workerd');
   requirePkgEntry('workerd.js');
-  const answer = (body) => `export default { async fetch() { return new Response(${body}); } };`;
+  // Each worker answers JSON (what fetchWhenUp reads).
+  const answer = (value) => `export default { async fetch() { return new Response(JSON.stringify(${value})); } };`;
   const variants = {
     empty: [{ name: 'main.mjs', type: 'esModule', inline: answer("'ok'") }],
     wasm: [
-      { name: 'main.mjs', type: 'esModule', inline: `import m from './m.wasm';\n${answer('String(WebAssembly.Module.exports(m).length)')}` },
+      { name: 'main.mjs', type: 'esModule', inline: `import m from './m.wasm';\n${answer('WebAssembly.Module.exports(m).length')}` },
       { name: 'm.wasm', type: 'wasm', file: path.join(PKG_DIR, 'credit_engine_bg.wasm') },
     ],
     package: collectModules(path.join(HERE, 'runtimes', 'cold-package.mjs'), bareMap('workerd.js')),
@@ -90,18 +82,7 @@ export async function workerdCold({ rounds = 15 } = {}) {
         writeFileSync(config, capnpConfig(modules, tmp, port));
         const t0 = performance.now();
         proc = start(bin, ['serve', config]);
-        for (;;) {
-          if (performance.now() - t0 > 30_000) throw new Error(`workerd (${k}): no answer\n${tail(proc.output().stderr)}`);
-          try {
-            const res = await fetch(`http://127.0.0.1:${port}/`);
-            const body = await res.text();
-            if (!res.ok) throw new Error(`workerd (${k}): HTTP ${res.status}: ${body.slice(0, 200)}`);
-            break;
-          } catch (err) {
-            if (!/fetch failed|ECONNREFUSED/.test(String(err.message) + String(err.cause))) throw err;
-            await new Promise((r) => setTimeout(r, 1));
-          }
-        }
+        await fetchWhenUp(`http://127.0.0.1:${port}/`, proc, Date.now() + 30_000, 30_000, { pollMs: 1 });
         times[k].push(performance.now() - t0);
       } finally {
         proc?.kill();

@@ -5,6 +5,6 @@ import { ready, Catalog } from 'credit-engine';
 export default {
   async fetch() {
     await ready();
-    return new Response(Catalog.default().id);
+    return new Response(JSON.stringify(Catalog.default().id));
   },
 };

@@ -39,8 +39,10 @@ export async function run({ filter, timeoutMs }) {
   }
 }
 
-// Retries until workerd listens (it prints nothing when ready); gives up if it exits or the deadline passes.
-async function fetchWhenUp(url, proc, deadline, timeoutMs) {
+// Retries every `pollMs` until workerd listens (it prints nothing when ready), then answers the JSON it sent; gives
+// up if it exits or the deadline passes. The benchmarks use it too (bench/runtimes.mjs; the cold start polls every
+// millisecond).
+export async function fetchWhenUp(url, proc, deadline, timeoutMs, { pollMs = 100 } = {}) {
   let exited = null;
   proc.exited.then((r) => (exited = r));
   for (;;) {
@@ -54,7 +56,7 @@ async function fetchWhenUp(url, proc, deadline, timeoutMs) {
       res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) });
     } catch (err) {
       if (err.name === 'TimeoutError') continue; // reported by the deadline check above
-      await new Promise((r) => setTimeout(r, 100)); // not listening yet
+      await new Promise((r) => setTimeout(r, pollMs)); // not listening yet
       continue;
     }
     const body = await res.text();
